@@ -86,7 +86,9 @@ class Settings(BaseSettings):
             return None
         raw = value.get_secret_value()
         if raw.lower() in PLACEHOLDER_SECRETS or len(raw) < MIN_SECRET_KEY_LENGTH:
-            raise ValueError(f"must be a random string of at least {MIN_SECRET_KEY_LENGTH} characters")
+            raise ValueError(
+                f"must be a random string of at least {MIN_SECRET_KEY_LENGTH} characters"
+            )
         return value
 
     @property

@@ -1,0 +1,48 @@
+"""Request and response shapes. The same pydantic models validate requests and document them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+ChannelType = Literal["whatsapp", "sms", "voice", "slack", "discord", "telegram"]
+Provider = Literal["whapi", "twilio", "slack", "discord", "telegram"]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class InstanceIn(Strict):
+    name: str = Field(min_length=1, max_length=200)
+
+
+class InstanceOut(BaseModel):
+    id: str
+    name: str
+    created_at: datetime
+
+
+class ChannelIn(Strict):
+    channel_type: ChannelType
+    provider: Provider | None = None
+    external_identifier: str | None = Field(default=None, max_length=200)
+    config: dict[str, Any] = Field(default_factory=dict)
+    enabled: bool = True
+
+
+class ChannelPatch(Strict):
+    external_identifier: str | None = Field(default=None, max_length=200)
+    config: dict[str, Any] | None = None
+    enabled: bool | None = None
+
+
+class ConnectIn(Strict):
+    config: dict[str, Any]
+
+
+class SlackCredentials(Strict):
+    bot_token: str = Field(min_length=1, max_length=500)
+    signing_secret: str = Field(min_length=1, max_length=500)

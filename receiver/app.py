@@ -1,0 +1,74 @@
+"""The HTTP app: webhooks, the /v1 API, health. `create_app` wires it; nothing runs at import."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from functools import partial
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+
+from receiver.api import channels, connect, health, instances
+from receiver.api.problems import ProblemError, on_http_exception, on_problem, on_unexpected
+from receiver.webhooks import routes as webhook_routes
+from receiver.webhooks.event_store import store_batch
+from receiver.webhooks.ingest import Ingestor
+from receiver.webhooks.intake import WebhookIntake
+from receiver.webhooks.targets import TargetCache, database_loader
+from shared.broker import is_embedded
+from shared.db import get_engine
+from shared.settings import get_settings
+
+
+def create_app(*, run_workers: bool = False, clock: Callable[[], float] | None = None) -> Starlette:
+    """`run_workers`: also run the workers and scheduler in this process (`switchboard serve`)."""
+    settings = get_settings()
+    from workers.actors import process_events  # installs the broker before any actor exists
+
+    broker = process_events.broker
+    if is_embedded(broker) and not run_workers:
+        raise RuntimeError("REDIS_URL is not set: only `switchboard serve` can run without Redis")
+
+    def enqueue(event_ids: list[str]) -> None:
+        process_events.send(event_ids)
+
+    engine = get_engine()
+    ingestor = Ingestor(partial(store_batch, engine, enqueue=enqueue))
+    targets = TargetCache(database_loader(engine, settings.secret))
+    intake = WebhookIntake(targets, ingestor, settings.max_webhook_bytes)
+    if clock is not None:
+        intake.clock = clock
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        app.state.intake = intake
+        ingestor.start()
+        workers = None
+        if run_workers:
+            from workers.embedded import EmbeddedWorkers
+
+            workers = EmbeddedWorkers(broker)
+            workers.start()
+        try:
+            yield
+        finally:
+            await ingestor.stop()
+            if workers is not None:
+                workers.stop()
+
+    return Starlette(
+        routes=[
+            *webhook_routes.routes,
+            *instances.routes,
+            *channels.routes,
+            *connect.routes,
+            *health.routes,
+        ],
+        lifespan=lifespan,
+        exception_handlers={
+            ProblemError: on_problem,
+            HTTPException: on_http_exception,
+            Exception: on_unexpected,
+        },
+    )

@@ -1,0 +1,8 @@
+"""The webhook providers, by the name used in `/webhooks/{name}/…` URLs. No discovery magic."""
+
+from receiver.providers import slack
+from receiver.providers.base import WebhookProvider
+
+PROVIDERS: dict[str, WebhookProvider] = {
+    "slack": slack,
+}

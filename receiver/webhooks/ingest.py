@@ -1,0 +1,60 @@
+"""The group-commit loop: requests submit events; one task writes them in batches."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+
+from receiver.webhooks.event_store import Accepted, Outcome
+
+log = logging.getLogger(__name__)
+
+MAX_BATCH = 500
+
+StoreBatch = Callable[[Sequence[Accepted]], list[Outcome]]
+
+
+class Ingestor:
+    def __init__(self, store: StoreBatch) -> None:
+        self._store = store
+        self._pending: list[tuple[Accepted, asyncio.Future[Outcome]]] = []
+        self._wake = asyncio.Event()
+        # One writer thread: batches are written one after another, never interleaved.
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest")
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._run(), name="ingest")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        for _, future in self._pending:
+            future.set_result(Outcome.UNAVAILABLE)
+        self._executor.shutdown(wait=True)
+
+    async def submit(self, item: Accepted) -> Outcome:
+        future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
+        self._pending.append((item, future))
+        self._wake.set()
+        return await future
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            while self._pending:
+                batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
+                items = [item for item, _ in batch]
+                try:
+                    outcomes = await loop.run_in_executor(self._executor, self._store, items)
+                except Exception:
+                    log.exception("could not store %d webhook events", len(items))
+                    outcomes = [Outcome.UNAVAILABLE] * len(items)
+                for (_, future), outcome in zip(batch, outcomes, strict=True):
+                    if not future.done():
+                        future.set_result(outcome)

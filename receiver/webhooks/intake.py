@@ -1,0 +1,137 @@
+"""The webhook hot path: size limit, channel lookup, verification, normalisation, storage.
+
+Order matters: nothing is parsed before the raw bytes are verified, nothing is answered 2xx
+before the event is stored and enqueued, and refusals are logged without bodies or secrets.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import Response
+
+from receiver.api.problems import problem_response
+from receiver.providers.base import Inbound, Malformed, Refused, Reply, WebhookProvider
+from receiver.webhooks.event_store import Accepted, Outcome
+from receiver.webhooks.ingest import Ingestor
+from receiver.webhooks.targets import TargetCache
+from shared.metrics import WEBHOOKS
+
+log = logging.getLogger(__name__)
+
+MAX_CHANNEL_ID_LENGTH = 40
+RETRY_AFTER_SECONDS = "5"
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+class WebhookIntake:
+    def __init__(
+        self,
+        targets: TargetCache,
+        ingestor: Ingestor,
+        max_body_bytes: int,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.targets = targets
+        self.ingestor = ingestor
+        self.max_body_bytes = max_body_bytes
+        self.clock = clock
+
+    async def receive(
+        self, request: Request, name: str, provider: WebhookProvider, url_kind: str = ""
+    ) -> Response:
+        channel_id = request.path_params["channel_id"]
+        try:
+            body = await self._read_body(request)
+        except BodyTooLarge:
+            return self._refuse(name, "too_large", channel_id)
+        except ClientDisconnect:
+            return self._refuse(name, "malformed", channel_id, "client disconnected")
+        target = (
+            await self.targets.get(channel_id) if len(channel_id) <= MAX_CHANNEL_ID_LENGTH else None
+        )
+        if target is None or target.provider != name:
+            return self._refuse(name, "unknown_channel", channel_id)
+        inbound = Inbound(
+            channel_id=channel_id,
+            headers=request.headers,
+            body=body,
+            path=request.scope.get("raw_path", b"").decode("latin-1") or request.url.path,
+            query_string=request.scope.get("query_string", b""),
+            url_kind=url_kind,
+        )
+        try:
+            provider.verify(inbound, target.credentials, self.clock())
+        except Refused:
+            # The secret may have just been rotated: reload once before refusing.
+            target = await self.targets.get(channel_id, reload=True)
+            try:
+                if target is None:
+                    raise
+                provider.verify(inbound, target.credentials, self.clock())
+            except Refused as refused:
+                return self._refuse(name, "bad_signature", channel_id, str(refused))
+        try:
+            handled = provider.normalize(inbound)
+        except Malformed as exc:
+            return self._refuse(name, "malformed", channel_id, str(exc))
+        if handled.event is None:
+            WEBHOOKS.labels(name, "handshake").inc()
+            return _response(handled.reply)
+        received_at = datetime.fromtimestamp(self.clock(), UTC)
+        accepted = Accepted(channel_id, target.instance_id, name, handled.event, received_at)
+        outcome = await self.ingestor.submit(accepted)
+        WEBHOOKS.labels(name, outcome.value).inc()
+        if outcome is Outcome.GONE:
+            return _problem("unknown_channel")
+        if outcome is Outcome.UNAVAILABLE:
+            return _problem("unavailable")
+        return _response(handled.reply)
+
+    async def _read_body(self, request: Request) -> bytes:
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > self.max_body_bytes:
+            raise BodyTooLarge
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > self.max_body_bytes:
+                raise BodyTooLarge
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _refuse(self, name: str, reason: str, channel_id: str, detail: str = "") -> Response:
+        WEBHOOKS.labels(name, reason).inc()
+        # Never the body, headers or query string: they may carry secrets.
+        log.info("refused %s webhook for %.40r: %s %s", name, channel_id, reason, detail)
+        return _problem(reason)
+
+
+def _response(reply: Reply) -> Response:
+    return Response(reply.content, reply.status, media_type=reply.media_type)
+
+
+# reason → (status, code, title) of the problem+json answer.
+_PROBLEMS = {
+    "too_large": (413, "PAYLOAD_TOO_LARGE", "Webhook body exceeds MAX_WEBHOOK_BYTES"),
+    "unknown_channel": (404, "CHANNEL_NOT_FOUND", "No such channel for this provider"),
+    "bad_signature": (401, "INVALID_SIGNATURE", "Webhook authenticity could not be verified"),
+    "malformed": (400, "INVALID_BODY", "Webhook body cannot be parsed"),
+    "unavailable": (503, "UNAVAILABLE", "The event could not be stored; retry later"),
+}
+
+
+def _problem(reason: str) -> Response:
+    status, code, title = _PROBLEMS[reason]
+    response = problem_response(status, code, title)
+    if status == 503:
+        response.headers["Retry-After"] = RETRY_AFTER_SECONDS
+    return response

@@ -1,0 +1,28 @@
+"""`/webhooks/{provider}/{channel_id}`: one route per provider URL."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from receiver.providers import PROVIDERS
+from receiver.webhooks.intake import WebhookIntake
+
+
+def _endpoint(name: str, url_kind: str = "") -> Callable[[Request], Awaitable[Response]]:
+    provider = PROVIDERS[name]
+
+    async def receive(request: Request) -> Response:
+        intake: WebhookIntake = request.app.state.intake
+        return await intake.receive(request, name, provider, url_kind)
+
+    return receive
+
+
+routes = [
+    Route(f"/webhooks/{name}/{{channel_id}}", _endpoint(name), methods=["POST"])
+    for name in PROVIDERS
+]

@@ -1,0 +1,48 @@
+"""The Dramatiq broker, chosen once per process before any actor is declared.
+
+`@dramatiq.actor` binds the global broker at import time, so `workers.actors` calls
+`setup_broker()` first thing. Redis when REDIS_URL is set; otherwise an in-process StubBroker,
+which only `switchboard serve` can drain (it runs worker threads beside the web app).
+"""
+
+from __future__ import annotations
+
+import threading
+
+import dramatiq
+from dramatiq.brokers.redis import RedisBroker
+from dramatiq.brokers.stub import StubBroker
+
+from shared.settings import get_settings
+
+NAMESPACE = "switchboard"
+_lock = threading.Lock()
+_broker: dramatiq.Broker | None = None
+
+
+def setup_broker() -> dramatiq.Broker:
+    """Install the process-wide broker (idempotent) and return it."""
+    global _broker
+    with _lock:
+        if _broker is None:
+            _broker = _make_broker(get_settings().redis_url)
+            dramatiq.set_broker(_broker)
+        return _broker
+
+
+def _make_broker(redis_url: str | None) -> dramatiq.Broker:
+    if redis_url:
+        return RedisBroker(url=redis_url, namespace=NAMESPACE)  # type: ignore[no-untyped-call]
+    broker = StubBroker()
+    broker.emit_after("process_boot")
+    return broker
+
+
+def is_embedded(broker: dramatiq.Broker) -> bool:
+    return isinstance(broker, StubBroker)
+
+
+def ping(broker: dramatiq.Broker) -> None:
+    """Raise if the broker cannot be reached."""
+    if isinstance(broker, RedisBroker):
+        broker.client.ping()

@@ -1,0 +1,1 @@
+"""Clients for the providers' REST APIs (httpx), one module per provider."""

@@ -1,0 +1,81 @@
+"""Turn stored events into channel state, a batch per transaction.
+
+Idempotent: only `pending` events are taken, and each is marked processed in the same
+transaction as its effect, so a redelivered message finds nothing left to do. Channel rows are
+locked in id order, so two workers touching the same channels never deadlock, and each channel
+is written once per batch however many of its events the batch holds.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from shared.db import session_scope
+from shared.metrics import EVENTS_PROCESSED, PROCESSING_SECONDS
+from shared.models import Channel, Connection, Event, utcnow
+from workers.effects import Effect, apply
+from workers.effects import slack as slack_effects
+
+log = logging.getLogger(__name__)
+
+EffectOf = Callable[[str, dict[str, Any]], Effect]
+EFFECTS: dict[str, EffectOf] = {
+    "slack": slack_effects.effect_of,
+}
+
+
+@PROCESSING_SECONDS.time()
+def process_events(event_ids: list[str]) -> int:
+    """Apply the pending events among `event_ids`; returns how many were processed."""
+    with session_scope() as session:
+        events = _claim(session, event_ids)
+        if not events:
+            return 0
+        channels = _lock_channels(session, {e.channel_id for e in events})
+        connections = _connections(session, channels.values())
+        for event in events:
+            channel = channels[event.channel_id]
+            _process_one(event, channel, connections.get(channel.connection_id or ""))
+        return len(events)
+
+
+def _claim(session: Session, event_ids: list[str]) -> list[Event]:
+    query = (
+        select(Event)
+        .where(Event.id.in_(event_ids), Event.status == "pending")
+        .order_by(Event.occurred_at, Event.id)
+        .with_for_update(skip_locked=True)
+    )
+    return list(session.scalars(query))
+
+
+def _lock_channels(session: Session, channel_ids: set[str]) -> dict[str, Channel]:
+    query = (
+        select(Channel).where(Channel.id.in_(channel_ids)).order_by(Channel.id).with_for_update()
+    )
+    return {channel.id: channel for channel in session.scalars(query)}
+
+
+def _connections(session: Session, channels: Any) -> dict[str, Connection]:
+    ids = {c.connection_id for c in channels if c.connection_id}
+    if not ids:
+        return {}
+    return {c.id: c for c in session.scalars(select(Connection).where(Connection.id.in_(ids)))}
+
+
+def _process_one(event: Event, channel: Channel, connection: Connection | None) -> None:
+    event.attempts += 1
+    event.processed_at = utcnow()
+    if not channel.enabled:
+        event.status = "ignored"
+    else:
+        effect_of = EFFECTS.get(event.provider)
+        if effect_of is not None:
+            apply(channel, connection, effect_of(event.type, event.payload), event.occurred_at)
+        event.status = "processed"
+    EVENTS_PROCESSED.labels(event.provider, event.status).inc()

@@ -1,0 +1,41 @@
+"""The relay: re-enqueue stored events still pending after a lease.
+
+The receiver enqueues every event it stores, but a broker can lose messages (Redis restarted
+empty, a worker killed after taking a message). The event store is the source of truth; the
+relay makes sure every pending event reaches a worker eventually. Processing is idempotent,
+so a duplicate message costs a query and nothing else.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import or_, select, update
+
+from shared.db import session_scope
+from shared.models import Event, utcnow
+from workers.actors import process_events
+
+LEASE = timedelta(seconds=60)
+BATCH = 1000
+MESSAGE_SIZE = 100
+
+
+def relay_once(lease: timedelta = LEASE) -> int:
+    """Re-enqueue up to BATCH overdue pending events; returns how many."""
+    now = utcnow()
+    overdue = or_(Event.enqueued_at.is_(None), Event.enqueued_at < now - lease)
+    with session_scope() as session:
+        query = (
+            select(Event.id)
+            .where(Event.status == "pending", overdue)
+            .order_by(Event.received_at)
+            .limit(BATCH)
+            .with_for_update(skip_locked=True)
+        )
+        ids = list(session.scalars(query))
+        if ids:
+            session.execute(update(Event).where(Event.id.in_(ids)).values(enqueued_at=now))
+    for start in range(0, len(ids), MESSAGE_SIZE):
+        process_events.send(ids[start : start + MESSAGE_SIZE])
+    return len(ids)
