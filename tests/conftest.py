@@ -1,0 +1,31 @@
+"""Shared fixtures: the fake Slack API, and the real services integration tests need."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.fakes.slack_api import FakeSlackAPI
+from tests.support.services import fresh_postgres_database, redis_url
+
+GOOD_BOT_TOKEN = "xoxb-1111-good-bot-token"
+SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5-test"
+
+
+@pytest.fixture(scope="session")
+def fake_slack() -> Iterator[FakeSlackAPI]:
+    with FakeSlackAPI() as fake:
+        fake.add_workspace(GOOD_BOT_TOKEN, team_id="T0001", team="Acme")
+        yield fake
+
+
+@pytest.fixture(scope="module")
+def postgres_url() -> Iterator[str]:
+    with fresh_postgres_database() as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def test_redis_url() -> str:
+    return redis_url()

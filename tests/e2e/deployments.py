@@ -1,0 +1,101 @@
+"""Switchboard deployed as a user runs it: `serve` on SQLite, or `web` + `worker` on
+PostgreSQL and Redis, each a real process on loopback."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+from sqlalchemy import create_engine, text
+
+from tests.support.processes import Process, environment, free_port, run
+
+T = TypeVar("T")
+
+
+@dataclass
+class Deployment:
+    base_url: str
+    database_url: str
+    env: dict[str, str]
+    cwd: Path
+    processes: dict[str, Process] = field(default_factory=dict)
+
+    def cli(self, *args: str) -> str:
+        result = run(list(args), self.env, self.cwd)
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    def org_token(self) -> str:
+        return self.cli("tokens", "create").strip()
+
+    def client(self, token: str | None = None) -> httpx.Client:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return httpx.Client(base_url=self.base_url, headers=headers, timeout=10)
+
+    def sql(self, query: str, **params: Any) -> list[Any]:
+        engine = create_engine(self.database_url)
+        try:
+            with engine.connect() as conn:
+                return list(conn.execute(text(query), params))
+        finally:
+            engine.dispose()
+
+    def logs(self) -> str:
+        return "\n".join(f"--- {name}\n{p.output()}" for name, p in self.processes.items())
+
+
+def eventually(probe: Callable[[], T], accept: Callable[[T], bool], timeout: float = 15.0) -> T:
+    """Poll `probe` until `accept` holds; return the last value either way."""
+    deadline = time.monotonic() + timeout
+    value = probe()
+    while not accept(value) and time.monotonic() < deadline:
+        time.sleep(0.05)
+        value = probe()
+    return value
+
+
+@contextmanager
+def embedded(cwd: Path, **env: str) -> Iterator[Deployment]:
+    port = free_port()
+    database_url = f"sqlite:///{cwd / 'switchboard.db'}"
+    deployment = _deployment(cwd, port, database_url, env)
+    deployment.cli("migrate")
+    with _running(deployment, {"serve": ["serve", "--port", str(port)]}):
+        yield deployment
+
+
+@contextmanager
+def distributed(cwd: Path, database_url: str, redis_url: str, **env: str) -> Iterator[Deployment]:
+    port = free_port()
+    deployment = _deployment(cwd, port, database_url, {"REDIS_URL": redis_url, **env})
+    deployment.cli("migrate")
+    commands = {
+        "web": ["web", "--port", str(port)],
+        "worker": ["worker", "--processes", "1", "--threads", "4"],
+    }
+    with _running(deployment, commands):
+        yield deployment
+
+
+def _deployment(cwd: Path, port: int, database_url: str, env: dict[str, str]) -> Deployment:
+    base_url = f"http://127.0.0.1:{port}"
+    full_env = environment(DATABASE_URL=database_url, PUBLIC_BASE_URL=base_url, **env)
+    return Deployment(base_url, database_url, full_env, cwd)
+
+
+@contextmanager
+def _running(deployment: Deployment, commands: dict[str, list[str]]) -> Iterator[None]:
+    try:
+        for name, args in commands.items():
+            deployment.processes[name] = Process(args, deployment.env, deployment.cwd, name)
+        deployment.processes[next(iter(commands))].wait_http(deployment.base_url + "/healthz")
+        yield
+    finally:
+        for process in deployment.processes.values():
+            process.stop()
