@@ -6,11 +6,12 @@ Runs twice: embedded (`switchboard serve`, SQLite, in-process broker) and distri
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import pytest
@@ -52,7 +53,7 @@ def slack_channel(api: httpx.Client) -> dict[str, Any]:
     channel = api.post(f"/v1/instances/{instance['id']}/channels", json={"channel_type": "slack"})
     assert channel.status_code == 201, channel.text
     assert channel.json()["status"] == "pending"
-    return channel.json()
+    return cast(dict[str, Any], channel.json())
 
 
 def _post(deployment: Deployment, channel_id: str, body: bytes, **headers: str) -> httpx.Response:
@@ -68,8 +69,7 @@ def _channel(api: httpx.Client, channel: dict[str, Any]) -> dict[str, Any]:
     url = f"/v1/instances/{channel['instance_id']}/channels/{channel['id']}"
     response = api.get(url)
     assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body
+    return cast(dict[str, Any], response.json())
 
 
 def _when(value: str | None) -> datetime | None:
@@ -108,10 +108,11 @@ def test_connect_validates_with_auth_test(
 def test_url_verification_answers_the_challenge(
     deployment: Deployment, slack_channel: dict[str, Any]
 ) -> None:
-    body = b'{"token":"t","challenge":"3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P","type":"url_verification"}'
-    response = _post(deployment, slack_channel["id"], body)
+    challenge = "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"
+    body = json.dumps({"token": "t", "challenge": challenge, "type": "url_verification"})
+    response = _post(deployment, slack_channel["id"], body.encode())
     assert response.status_code == 200
-    assert response.json() == {"challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"}
+    assert response.json() == {"challenge": challenge}
 
 
 def test_event_makes_channel_connected_with_last_event_at(
@@ -128,7 +129,7 @@ def test_event_makes_channel_connected_with_last_event_at(
 
 
 def test_duplicate_delivery_is_processed_once(
-    deployment: Deployment, api: httpx.Client, slack_channel: dict[str, Any]
+    deployment: Deployment, slack_channel: dict[str, Any]
 ) -> None:
     body = slack.event_callback("Ev0002", slack.message("twice"))
     first = _post(deployment, slack_channel["id"], body)

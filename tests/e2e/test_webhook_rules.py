@@ -1,0 +1,177 @@
+"""Contract §5 rules for every refusal, through a real `switchboard serve` process."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.conftest import GOOD_BOT_TOKEN, SIGNING_SECRET
+from tests.e2e.deployments import Deployment, embedded, eventually
+from tests.fakes.slack_api import FakeSlackAPI
+from tests.support import slack
+
+pytestmark = pytest.mark.e2e
+MAX_BYTES = 4096
+
+
+@pytest.fixture(scope="module")
+def deployment(
+    tmp_path_factory: pytest.TempPathFactory, fake_slack: FakeSlackAPI
+) -> Iterator[Deployment]:
+    cwd = tmp_path_factory.mktemp("rules")
+    with embedded(
+        cwd, SLACK_API_URL=fake_slack.url, MAX_WEBHOOK_BYTES=str(MAX_BYTES)
+    ) as deployment:
+        yield deployment
+
+
+@pytest.fixture(scope="module")
+def api(deployment: Deployment) -> Iterator[httpx.Client]:
+    with deployment.client(deployment.org_token()) as client:
+        yield client
+
+
+def _connected_channel(api: httpx.Client) -> dict[str, Any]:
+    instance = api.post("/v1/instances", json={"name": "Rules"}).json()
+    config = {"bot_token": GOOD_BOT_TOKEN, "signing_secret": SIGNING_SECRET}
+    channel = api.post(
+        f"/v1/instances/{instance['id']}/channels", json={"channel_type": "slack"}
+    ).json()
+    url = f"/v1/instances/{instance['id']}/channels/{channel['id']}/connect"
+    response = api.post(url, json={"config": config})
+    assert response.status_code == 200, response.text
+    result: dict[str, Any] = response.json()["channel"]
+    return result
+
+
+@pytest.fixture(scope="module")
+def channel(api: httpx.Client) -> dict[str, Any]:
+    return _connected_channel(api)
+
+
+def _count(deployment: Deployment, channel_id: str) -> int:
+    rows = deployment.sql("SELECT count(*) FROM events WHERE channel_id = :c", c=channel_id)
+    return int(rows[0][0])
+
+
+def _send(
+    deployment: Deployment, channel_id: str, body: bytes, headers: dict[str, str]
+) -> httpx.Response:
+    return httpx.post(
+        f"{deployment.base_url}/webhooks/slack/{channel_id}", content=body, headers=headers
+    )
+
+
+def _refusals() -> list[tuple[str, Any]]:
+    body = slack.event_callback("EvRefused", slack.message())
+    good = slack.sign(SIGNING_SECRET, body)
+    return [
+        ("tampered body", (body.replace(b"hello", b"hellx"), good)),
+        ("wrong secret", (body, slack.sign("not-the-secret", body))),
+        ("no signature", (body, {k: v for k, v in good.items() if k != "X-Slack-Signature"})),
+        (
+            "no timestamp",
+            (body, {k: v for k, v in good.items() if k != "X-Slack-Request-Timestamp"}),
+        ),
+        ("stale", (body, slack.sign(SIGNING_SECRET, body, int(time.time()) - 400))),
+        ("future", (body, slack.sign(SIGNING_SECRET, body, int(time.time()) + 400))),
+        ("garbage signature", (body, {**good, "X-Slack-Signature": "v0=zz"})),
+    ]
+
+
+@pytest.mark.parametrize(("case", "request_"), _refusals(), ids=[c for c, _ in _refusals()])
+def test_unverified_requests_get_401_and_nothing_is_stored(
+    deployment: Deployment,
+    channel: dict[str, Any],
+    case: str,
+    request_: tuple[bytes, dict[str, str]],
+) -> None:
+    body, headers = request_
+    response = _send(deployment, channel["id"], body, headers)
+    assert response.status_code == 401, case
+    assert response.headers["content-type"] == "application/problem+json"
+    assert _count(deployment, channel["id"]) == 0
+    assert "EvRefused" not in deployment.logs() and SIGNING_SECRET not in deployment.logs()
+
+
+def test_unknown_channel_is_404(deployment: Deployment) -> None:
+    body = slack.event_callback("Ev404", slack.message())
+    response = _send(deployment, "ch_doesnotexist", body, slack.sign(SIGNING_SECRET, body))
+    assert response.status_code == 404
+    assert response.json()["code"] == "CHANNEL_NOT_FOUND"
+
+
+def test_oversized_body_is_413_and_not_stored(
+    deployment: Deployment, channel: dict[str, Any]
+) -> None:
+    body = slack.event_callback("EvBig", slack.message("x" * MAX_BYTES))
+    response = _send(deployment, channel["id"], body, slack.sign(SIGNING_SECRET, body))
+    assert response.status_code == 413
+    assert _count(deployment, channel["id"]) == 0
+
+
+def test_oversized_chunked_body_is_413(deployment: Deployment, channel: dict[str, Any]) -> None:
+    body = slack.event_callback("EvBigChunked", slack.message("y" * MAX_BYTES))
+    chunks = iter([body[:100], body[100:]])
+    response = httpx.post(
+        f"{deployment.base_url}/webhooks/slack/{channel['id']}",
+        content=chunks,
+        headers=slack.sign(SIGNING_SECRET, body),
+    )
+    assert response.status_code == 413
+
+
+def test_signed_garbage_is_400_and_not_stored(
+    deployment: Deployment, channel: dict[str, Any]
+) -> None:
+    body = b"{not json"
+    response = _send(deployment, channel["id"], body, slack.sign(SIGNING_SECRET, body))
+    assert response.status_code == 400
+    assert response.json()["code"] == "INVALID_BODY"
+    assert _count(deployment, channel["id"]) == 0
+
+
+def test_disabled_channel_stores_ignored_and_changes_nothing(
+    deployment: Deployment, api: httpx.Client
+) -> None:
+    channel = _connected_channel(api)
+    url = f"/v1/instances/{channel['instance_id']}/channels/{channel['id']}"
+    assert api.patch(url, json={"enabled": False}).json()["status"] == "disabled"
+    body = slack.event_callback("EvDisabled", slack.message(), int(time.time()) + 5)
+    assert (
+        _send(deployment, channel["id"], body, slack.sign(SIGNING_SECRET, body)).status_code == 200
+    )
+    rows = deployment.sql("SELECT status FROM events WHERE channel_id = :c", c=channel["id"])
+    assert [r[0] for r in rows] == ["ignored"]
+    time.sleep(0.5)
+    after = api.get(url).json()
+    assert (after["status"], after["last_event_at"]) == ("disabled", None)
+
+
+def test_store_failure_is_503_with_retry_after_then_recovers(
+    deployment: Deployment, channel: dict[str, Any]
+) -> None:
+    database = deployment.database_url.removeprefix("sqlite:///")
+    body = slack.event_callback("Ev503", slack.message())
+    with sqlite3.connect(database) as db:
+        db.execute("ALTER TABLE events RENAME TO events_away")
+    try:
+        response = _send(deployment, channel["id"], body, slack.sign(SIGNING_SECRET, body))
+        assert response.status_code == 503
+        assert response.headers["retry-after"].isdigit()
+    finally:
+        with sqlite3.connect(database) as db:
+            db.execute("ALTER TABLE events_away RENAME TO events")
+    assert _count(deployment, channel["id"]) == 0
+    response = _send(deployment, channel["id"], body, slack.sign(SIGNING_SECRET, body))
+    assert response.status_code == 200
+    rows = eventually(
+        lambda: deployment.sql("SELECT status FROM events WHERE dedup_key = 'Ev503'"),
+        lambda r: bool(r) and r[0][0] == "processed",
+    )
+    assert [r[0] for r in rows] == ["processed"]
