@@ -13,7 +13,6 @@ from receiver.api.instances import get_instance
 from receiver.api.problems import ProblemError
 from receiver.api.schemas import ChannelIn, ChannelPatch
 from receiver.api.serialize import channel_out
-from shared import audit
 from shared.channel_types import CHANNEL_TYPES, PROVIDER_OF_TYPE, PROVIDERS, STATUSES
 from shared.ids import new_id
 from shared.models import Channel, utcnow
@@ -29,15 +28,7 @@ def find_channel(call: Call[Any], channel_id: str) -> Channel:
 
 
 def record(call: Call[Any], action: str, channel: Channel, **details: Any) -> None:
-    audit.record(
-        call.session,
-        token_id=call.principal.token_id,
-        action=action,
-        target_type="channel",
-        target_id=channel.id,
-        instance_id=channel.instance_id,
-        details=details,
-    )
+    call.audit(action, "channel", channel.id, channel.instance_id, **details)
 
 
 def new_channel(call: Call[Any], channel_type: str, **fields: Any) -> Channel:

@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from receiver.api.problems import ProblemError, validation_problem
+from shared import audit
 from shared.api_tokens import Principal, authenticate
 from shared.db import session_scope
 from shared.settings import Settings, get_settings
@@ -37,6 +38,20 @@ class Call(Generic[Body]):
     @property
     def instance_id(self) -> str:
         return self.path["instance_id"]
+
+    def audit(
+        self, action: str, target_type: str, target_id: str, instance_id: str | None, **details: Any
+    ) -> None:
+        """Record a configuration change by this call's token. Pass no secret values."""
+        audit.record(
+            self.session,
+            token_id=self.principal.token_id,
+            action=action,
+            target_type=target_type,
+            target_id=target_id,
+            instance_id=instance_id,
+            details=details,
+        )
 
 
 class NoBody(BaseModel):

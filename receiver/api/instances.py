@@ -12,7 +12,6 @@ from receiver.api.endpoint import Call, NoBody, endpoint
 from receiver.api.problems import ProblemError
 from receiver.api.schemas import InstanceIn
 from receiver.api.serialize import instance_out
-from shared import audit
 from shared.ids import new_id
 from shared.models import Instance
 
@@ -28,15 +27,7 @@ def create(call: Call[InstanceIn]) -> dict[str, Any]:
     instance = Instance(id=new_id("inst"), name=call.body.name)
     call.session.add(instance)
     call.session.flush()
-    audit.record(
-        call.session,
-        token_id=call.principal.token_id,
-        action="instance.create",
-        target_type="instance",
-        target_id=instance.id,
-        instance_id=instance.id,
-        details={"name": instance.name},
-    )
+    call.audit("instance.create", "instance", instance.id, instance.id, name=instance.name)
     return instance_out(instance)
 
 
@@ -55,14 +46,7 @@ def read(call: Call[NoBody]) -> dict[str, Any]:
 def delete(call: Call[NoBody]) -> Response:
     instance = get_instance(call, call.instance_id)
     call.session.delete(instance)
-    audit.record(
-        call.session,
-        token_id=call.principal.token_id,
-        action="instance.delete",
-        target_type="instance",
-        target_id=instance.id,
-        instance_id=instance.id,
-    )
+    call.audit("instance.delete", "instance", instance.id, instance.id)
     return Response(status_code=204)
 
 
