@@ -1,26 +1,29 @@
 """Store a batch of accepted webhooks in one transaction, then enqueue them in one message.
 
-Group commit: every request that arrives while a batch is being written waits for the next
-one, so under load one INSERT, one COMMIT and one broker round trip serve many webhooks.
+Group commit: every request that arrives while batches are being written waits for the next
+one, so under load one statement, one COMMIT and one broker round trip serve many webhooks.
+On PostgreSQL the whole batch is one constant statement (psycopg prepares it once): the rows
+travel as a single JSON parameter, and the channel check, insert and dedup happen server-side.
 """
 
 from __future__ import annotations
 
 import enum
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, Insert, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, Engine, Insert, Table, select
+from sqlalchemy.dialects import sqlite
 
 from shared.events import NormalizedEvent
 from shared.ids import new_id
 from shared.models import Channel, Event, utcnow
 
-events_table = Event.__table__
-channels_table = Channel.__table__
+events_table = cast(Table, Event.__table__)
+channels_table = cast(Table, Channel.__table__)
 
 
 class Outcome(enum.Enum):
@@ -40,27 +43,20 @@ class Accepted:
     received_at: datetime
 
 
+# event id → the status it was stored with; events absent were not stored (duplicate or gone).
+Written = tuple[set[str], dict[str, str]]  # (ids whose channel exists, stored id → status)
+
+
 def store_batch(
     engine: Engine, items: Sequence[Accepted], enqueue: Callable[[list[str]], None]
 ) -> list[Outcome]:
     """Outcomes in the order of `items`. Raises only if nothing could be stored."""
-    ids = [new_id("evt") for _ in items]
-    now = utcnow()
+    rows = [_row(new_id("evt"), item) for item in items]
     with engine.begin() as conn:
-        enabled = _enabled_channels(conn, {item.channel_id for item in items})
-        rows = [
-            _row(event_id, item, now, enabled[item.channel_id])
-            for event_id, item in zip(ids, items, strict=True)
-            if item.channel_id in enabled
-        ]
-        inserted = (
-            set(conn.execute(_insert_ignoring_duplicates(conn), rows).scalars()) if rows else set()
-        )
-    outcomes = [
-        _outcome(event_id, item, enabled, inserted)
-        for event_id, item in zip(ids, items, strict=True)
-    ]
-    to_enqueue = [eid for eid, o in zip(ids, outcomes, strict=True) if o is Outcome.STORED]
+        write = _write_postgres if conn.dialect.name == "postgresql" else _write_generic
+        with_channel, stored = write(conn, rows)
+    outcomes = [_outcome(row["id"], with_channel, stored) for row in rows]
+    to_enqueue = [row["id"] for row, o in zip(rows, outcomes, strict=True) if o is Outcome.STORED]
     if to_enqueue:
         try:
             enqueue(to_enqueue)
@@ -70,14 +66,7 @@ def store_batch(
     return outcomes
 
 
-def _enabled_channels(conn: Connection, channel_ids: set[str]) -> dict[str, bool]:
-    query = select(channels_table.c.id, channels_table.c.enabled).where(
-        channels_table.c.id.in_(channel_ids)
-    )
-    return {row[0]: bool(row[1]) for row in conn.execute(query)}
-
-
-def _row(event_id: str, item: Accepted, now: datetime, enabled: bool) -> dict[str, Any]:
+def _row(event_id: str, item: Accepted) -> dict[str, Any]:
     event = item.event
     return {
         "id": event_id,
@@ -88,27 +77,72 @@ def _row(event_id: str, item: Accepted, now: datetime, enabled: bool) -> dict[st
         "dedup_key": event.dedup_key,
         "received_at": item.received_at,
         "occurred_at": event.occurred_at or item.received_at,
-        "status": "pending" if enabled else "ignored",
-        "attempts": 0,
         "payload": event.payload,
-        "enqueued_at": now if enabled else None,
     }
 
 
-def _insert_ignoring_duplicates(conn: Connection) -> Insert:
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(events_table).on_conflict_do_nothing(
+def _outcome(event_id: str, with_channel: set[str], stored: dict[str, str]) -> Outcome:
+    if event_id not in with_channel:
+        return Outcome.GONE
+    status = stored.get(event_id)
+    if status is None:
+        return Outcome.DUPLICATE
+    return Outcome.STORED if status == "pending" else Outcome.IGNORED
+
+
+_POSTGRES_BATCH = """
+WITH incoming AS (
+    SELECT r.*, c.enabled
+    FROM jsonb_to_recordset(%s::jsonb) AS r(
+        id text, instance_id text, channel_id text, provider text, type text,
+        dedup_key text, received_at timestamptz, occurred_at timestamptz, payload jsonb)
+    JOIN channels AS c ON c.id = r.channel_id
+), inserted AS (
+    INSERT INTO events (id, instance_id, channel_id, provider, type, dedup_key, received_at,
+                        occurred_at, status, attempts, payload, enqueued_at)
+    SELECT id, instance_id, channel_id, provider, type, dedup_key, received_at, occurred_at,
+           CASE WHEN enabled THEN 'pending' ELSE 'ignored' END, 0, payload,
+           CASE WHEN enabled THEN now() END
+    FROM incoming
+    ON CONFLICT (provider, channel_id, dedup_key) DO NOTHING
+    RETURNING id, status
+)
+SELECT incoming.id, inserted.status FROM incoming LEFT JOIN inserted USING (id)
+"""
+
+
+def _write_postgres(conn: Connection, rows: list[dict[str, Any]]) -> Written:
+    param = json.dumps(rows, default=datetime.isoformat, separators=(",", ":"))
+    result = conn.exec_driver_sql(_POSTGRES_BATCH, (param,)).all()
+    return {r[0] for r in result}, {r[0]: r[1] for r in result if r[1] is not None}
+
+
+def _write_generic(conn: Connection, rows: list[dict[str, Any]]) -> Written:
+    query = select(channels_table.c.id, channels_table.c.enabled).where(
+        channels_table.c.id.in_({row["channel_id"] for row in rows})
+    )
+    enabled = {r[0]: bool(r[1]) for r in conn.execute(query)}
+    now = utcnow()
+    values = [
+        {
+            **row,
+            "status": "pending" if enabled[row["channel_id"]] else "ignored",
+            "attempts": 0,
+            "enqueued_at": now if enabled[row["channel_id"]] else None,
+        }
+        for row in rows
+        if row["channel_id"] in enabled
+    ]
+    if not values:
+        return set(), {}
+    inserted = set(conn.execute(_insert_ignoring_duplicates(), values).scalars())
+    with_channel = {v["id"] for v in values}
+    return with_channel, {v["id"]: v["status"] for v in values if v["id"] in inserted}
+
+
+def _insert_ignoring_duplicates() -> Insert:
+    statement = sqlite.insert(events_table).on_conflict_do_nothing(
         index_elements=["provider", "channel_id", "dedup_key"]
     )
     returning: Insert = statement.returning(events_table.c.id)
     return returning
-
-
-def _outcome(
-    event_id: str, item: Accepted, enabled: dict[str, bool], inserted: set[str]
-) -> Outcome:
-    if item.channel_id not in enabled:
-        return Outcome.GONE
-    if event_id not in inserted:
-        return Outcome.DUPLICATE
-    return Outcome.STORED if enabled[item.channel_id] else Outcome.IGNORED

@@ -1,4 +1,8 @@
-"""The group-commit loop: requests submit events; one task writes them in batches."""
+"""The group-commit loop: requests submit events; writer threads store them in batches.
+
+Up to `writers` batches are in flight at once, so one batch's commit (a WAL flush on
+PostgreSQL) never stalls the next; everything that arrives meanwhile forms the next batch.
+"""
 
 from __future__ import annotations
 
@@ -12,18 +16,21 @@ from receiver.webhooks.event_store import Accepted, Outcome
 log = logging.getLogger(__name__)
 
 MAX_BATCH = 500
+WRITERS = 4
 
 StoreBatch = Callable[[Sequence[Accepted]], list[Outcome]]
+Waiter = tuple[Accepted, "asyncio.Future[Outcome]"]
 
 
 class Ingestor:
-    def __init__(self, store: StoreBatch) -> None:
+    def __init__(self, store: StoreBatch, writers: int = WRITERS) -> None:
         self._store = store
-        self._pending: list[tuple[Accepted, asyncio.Future[Outcome]]] = []
+        self._pending: list[Waiter] = []
         self._wake = asyncio.Event()
-        # One writer thread: batches are written one after another, never interleaved.
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest")
+        self._slots = asyncio.Semaphore(writers)
+        self._executor = ThreadPoolExecutor(max_workers=writers, thread_name_prefix="ingest")
         self._task: asyncio.Task[None] | None = None
+        self._writes: set[asyncio.Task[None]] = set()
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._run(), name="ingest")
@@ -32,6 +39,7 @@ class Ingestor:
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
+        await asyncio.gather(*self._writes, return_exceptions=True)
         for _, future in self._pending:
             future.set_result(Outcome.UNAVAILABLE)
         self._executor.shutdown(wait=True)
@@ -48,13 +56,22 @@ class Ingestor:
             await self._wake.wait()
             self._wake.clear()
             while self._pending:
+                await self._slots.acquire()
                 batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
-                items = [item for item, _ in batch]
-                try:
-                    outcomes = await loop.run_in_executor(self._executor, self._store, items)
-                except Exception:
-                    log.exception("could not store %d webhook events", len(items))
-                    outcomes = [Outcome.UNAVAILABLE] * len(items)
-                for (_, future), outcome in zip(batch, outcomes, strict=True):
-                    if not future.done():
-                        future.set_result(outcome)
+                write = loop.create_task(self._write(batch))
+                self._writes.add(write)
+                write.add_done_callback(self._writes.discard)
+
+    async def _write(self, batch: list[Waiter]) -> None:
+        items = [item for item, _ in batch]
+        try:
+            loop = asyncio.get_running_loop()
+            outcomes = await loop.run_in_executor(self._executor, self._store, items)
+        except Exception:
+            log.exception("could not store %d webhook events", len(items))
+            outcomes = [Outcome.UNAVAILABLE] * len(items)
+        finally:
+            self._slots.release()
+        for (_, future), outcome in zip(batch, outcomes, strict=True):
+            if not future.done():
+                future.set_result(outcome)

@@ -46,8 +46,30 @@ class Deployment:
         finally:
             engine.dispose()
 
+    def execute(self, statement: str) -> None:
+        """Run one statement and commit it: for fault injection."""
+        engine = create_engine(self.database_url)
+        try:
+            with engine.begin() as conn:
+                conn.execute(text(statement))
+        finally:
+            engine.dispose()
+
     def logs(self) -> str:
         return "\n".join(f"--- {name}\n{p.output()}" for name, p in self.processes.items())
+
+
+@contextmanager
+def deployed(kind: str, request: Any, cwd: Path, **env: str) -> Iterator[Deployment]:
+    """`embedded` or `distributed`; the latter takes the PostgreSQL and Redis fixtures."""
+    if kind == "embedded":
+        with embedded(cwd, **env) as deployment:
+            yield deployment
+        return
+    postgres = request.getfixturevalue("postgres_url")
+    redis = request.getfixturevalue("test_redis_url")
+    with distributed(cwd, postgres, redis, **env) as deployment:
+        yield deployment
 
 
 def eventually(probe: Callable[[], T], accept: Callable[[T], bool], timeout: float = 15.0) -> T:

@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from tests.conftest import GOOD_BOT_TOKEN, SIGNING_SECRET
-from tests.e2e.deployments import Deployment, distributed, embedded, eventually
+from tests.e2e.deployments import Deployment, deployed, eventually
 from tests.fakes.slack_api import FakeSlackAPI
 from tests.support import slack
 
@@ -31,14 +31,8 @@ def deployment(
     fake_slack: FakeSlackAPI,
 ) -> Iterator[Deployment]:
     cwd: Path = tmp_path_factory.mktemp(request.param)
-    if request.param == "embedded":
-        with embedded(cwd, SLACK_API_URL=fake_slack.url) as deployment:
-            yield deployment
-    else:
-        postgres = request.getfixturevalue("postgres_url")
-        redis = request.getfixturevalue("test_redis_url")
-        with distributed(cwd, postgres, redis, SLACK_API_URL=fake_slack.url) as deployment:
-            yield deployment
+    with deployed(request.param, request, cwd, SLACK_API_URL=fake_slack.url) as deployment:
+        yield deployment
 
 
 @pytest.fixture(scope="module")

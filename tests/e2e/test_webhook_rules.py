@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -11,7 +10,7 @@ import httpx
 import pytest
 
 from tests.conftest import GOOD_BOT_TOKEN, SIGNING_SECRET
-from tests.e2e.deployments import Deployment, embedded, eventually
+from tests.e2e.deployments import Deployment, deployed, eventually
 from tests.fakes.slack_api import FakeSlackAPI
 from tests.support import slack
 
@@ -19,14 +18,15 @@ pytestmark = pytest.mark.e2e
 MAX_BYTES = 4096
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="module", params=["embedded", "distributed"])
 def deployment(
-    tmp_path_factory: pytest.TempPathFactory, fake_slack: FakeSlackAPI
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    fake_slack: FakeSlackAPI,
 ) -> Iterator[Deployment]:
-    cwd = tmp_path_factory.mktemp("rules")
-    with embedded(
-        cwd, SLACK_API_URL=fake_slack.url, MAX_WEBHOOK_BYTES=str(MAX_BYTES)
-    ) as deployment:
+    cwd = tmp_path_factory.mktemp(f"rules-{request.param}")
+    env = {"SLACK_API_URL": fake_slack.url, "MAX_WEBHOOK_BYTES": str(MAX_BYTES)}
+    with deployed(request.param, request, cwd, **env) as deployment:
         yield deployment
 
 
@@ -156,17 +156,14 @@ def test_disabled_channel_stores_ignored_and_changes_nothing(
 def test_store_failure_is_503_with_retry_after_then_recovers(
     deployment: Deployment, channel: dict[str, Any]
 ) -> None:
-    database = deployment.database_url.removeprefix("sqlite:///")
     body = slack.event_callback("Ev503", slack.message())
-    with sqlite3.connect(database) as db:
-        db.execute("ALTER TABLE events RENAME TO events_away")
+    deployment.execute("ALTER TABLE events RENAME TO events_away")
     try:
         response = _send(deployment, channel["id"], body, slack.sign(SIGNING_SECRET, body))
         assert response.status_code == 503
         assert response.headers["retry-after"].isdigit()
     finally:
-        with sqlite3.connect(database) as db:
-            db.execute("ALTER TABLE events_away RENAME TO events")
+        deployment.execute("ALTER TABLE events_away RENAME TO events")
     assert _count(deployment, channel["id"]) == 0
     response = _send(deployment, channel["id"], body, slack.sign(SIGNING_SECRET, body))
     assert response.status_code == 200
