@@ -139,7 +139,9 @@ class Event(Base):
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    instance_id: Mapped[str] = mapped_column(ForeignKey("instances.id", ondelete="CASCADE"))
+    # No foreign key: the channel's already cascades from its instance, and each key is a
+    # trigger on the receiver's hottest INSERT.
+    instance_id: Mapped[str] = mapped_column(String(40))
     channel_id: Mapped[str] = mapped_column(ForeignKey("channels.id", ondelete="CASCADE"))
     provider: Mapped[str] = mapped_column(String(20))
     type: Mapped[str] = mapped_column(String(120))

@@ -117,7 +117,6 @@ def upgrade() -> None:
     sa.Column('enqueued_at', shared.models.UTCDateTime(timezone=True), nullable=True),
     sa.Column('processed_at', shared.models.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['channel_id'], ['channels.id'], name=op.f('fk_events_channel_id_channels'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['instance_id'], ['instances.id'], name=op.f('fk_events_instance_id_instances'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_events')),
     sa.UniqueConstraint('provider', 'channel_id', 'dedup_key', name=op.f('uq_events_provider_channel_id_dedup_key'))
     )

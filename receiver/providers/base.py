@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+import orjson
+
 from shared.events import NormalizedEvent
 
 
@@ -62,8 +64,8 @@ class WebhookProvider(Protocol):
 
 def parse_json_object(body: bytes) -> dict[str, Any]:
     try:
-        value = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+        value = orjson.loads(body)
+    except orjson.JSONDecodeError:
         raise Malformed("body is not JSON") from None
     if not isinstance(value, dict):
         raise Malformed("body is not a JSON object")

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
+import orjson
 from sqlalchemy import Connection, Engine, Insert, Table, select
 from sqlalchemy.dialects import sqlite
 
@@ -112,9 +113,17 @@ SELECT incoming.id, inserted.status FROM incoming LEFT JOIN inserted USING (id)
 
 
 def _write_postgres(conn: Connection, rows: list[dict[str, Any]]) -> Written:
-    param = json.dumps(rows, default=datetime.isoformat, separators=(",", ":"))
+    param = _json(rows)
     result = conn.exec_driver_sql(_POSTGRES_BATCH, (param,)).all()
     return {r[0] for r in result}, {r[0]: r[1] for r in result if r[1] is not None}
+
+
+def _json(rows: list[dict[str, Any]]) -> str:
+    try:
+        return orjson.dumps(rows).decode()  # datetimes become RFC 3339 strings
+    except orjson.JSONEncodeError:
+        # orjson refuses integers beyond 64 bits; one such payload must not fail the batch.
+        return json.dumps(rows, default=datetime.isoformat)
 
 
 def _write_generic(conn: Connection, rows: list[dict[str, Any]]) -> Written:

@@ -6,11 +6,13 @@ before the event is stored and enqueued, and refusals are logged without bodies 
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from prometheus_client import Counter
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
@@ -83,12 +85,12 @@ class WebhookIntake:
         except Malformed as exc:
             return self._refuse(name, "malformed", channel_id, str(exc))
         if handled.event is None:
-            WEBHOOKS.labels(name, "handshake").inc()
+            _count(name, "handshake")
             return _response(handled.reply)
         received_at = datetime.fromtimestamp(self.clock(), UTC)
         accepted = Accepted(channel_id, target.instance_id, name, handled.event, received_at)
         outcome = await self.ingestor.submit(accepted)
-        WEBHOOKS.labels(name, outcome.value).inc()
+        _count(name, outcome.value)
         if outcome is Outcome.GONE:
             return _problem("unknown_channel")
         if outcome is Outcome.UNAVAILABLE:
@@ -109,10 +111,20 @@ class WebhookIntake:
         return b"".join(chunks)
 
     def _refuse(self, name: str, reason: str, channel_id: str, detail: str = "") -> Response:
-        WEBHOOKS.labels(name, reason).inc()
+        _count(name, reason)
         # Never the body, headers or query string: they may carry secrets.
         log.info("refused %s webhook for %.40r: %s %s", name, channel_id, reason, detail)
         return _problem(reason)
+
+
+@functools.cache
+def _counter(provider: str, outcome: str) -> Counter:
+    # `labels()` takes a lock and builds a key on every call; the hot path keeps the children.
+    return WEBHOOKS.labels(provider, outcome)
+
+
+def _count(provider: str, outcome: str) -> None:
+    _counter(provider, outcome).inc()
 
 
 def _response(reply: Reply) -> Response:

@@ -1,0 +1,1 @@
+"""Benchmarks. Run from the repository root, e.g. `python -m bench.receiver`."""

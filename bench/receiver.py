@@ -1,0 +1,728 @@
+"""Webhook receiver throughput: Switchboard against slack_bolt and a bare Starlette app.
+
+Each server runs alone, as one uvicorn process (uvloop + httptools, no access log), and gets
+the same load: wrk replaying distinct, freshly signed Slack Events API webhooks (see
+bench/wrk_slack.lua), a short warm-up and then a measured run.
+
+* switchboard: `switchboard web` on Postgres (database switchboard_bench, created and dropped
+  here) and Redis (db 15, flushed before and after; no worker runs, messages pile up).
+  Afterwards the events table is checked against the 2xx answers wrk counted.
+* bolt: slack_bolt's AsyncApp behind its Starlette adapter (bench/servers/bolt_app.py).
+* bare: Starlette answering 200 without reading the body (bench/servers/bare_app.py).
+
+Run from the repository root, with the venv's Python and `wrk` on PATH:
+
+    .venv/bin/python -m bench.receiver [--duration 15] [--connections 32] [--only NAME]
+
+The report goes to stdout, progress to stderr; server logs and the generated request files
+live in bench/results/ (request files are deleted after each run). "cpu cores" and
+"cpu us/req" are the server process's own CPU time over the measured run (all its threads;
+not Postgres, Redis or wrk): about 1.0 core means the server is saturated, less means it waits.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import hashlib
+import hmac
+import json
+import math
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+from typing import IO
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from tests.fakes.slack_api import FakeSlackAPI  # noqa: E402  (needs ROOT on sys.path)
+
+BENCH = ROOT / "bench"
+RESULTS = BENCH / "results"
+WRK_SCRIPT = BENCH / "wrk_slack.lua"
+BIN = Path(sys.executable).parent
+SWITCHBOARD = BIN / "switchboard"
+
+HOST = "127.0.0.1"
+DATABASE = "switchboard_bench"
+DATABASE_URL = f"postgresql+psycopg://postgres@{HOST}:5432/{DATABASE}"
+PSQL = ["psql", "-h", HOST, "-U", "postgres", "-v", "ON_ERROR_STOP=1", "-q", "-A", "-t"]
+REDIS_URL = f"redis://{HOST}:6379/15"
+BOT_TOKEN = "xoxb-bench-token"
+TEAM_ID = "T0001"  # FakeSlackAPI's default workspace
+BASELINE_PATH = "/slack/events"
+
+SERVERS = ("switchboard", "bolt", "bare")
+TARGET_VS_BOLT = 1.5
+TARGET_VS_BARE = 0.35
+TARGET_P99_MS = 30.0
+MAX_DURATION = 240  # signed timestamps must stay within Slack's 300 s window
+WRK_TIMEOUT = "10s"  # slower answers would be left out of wrk's latency histogram
+READY_TIMEOUT = 30.0
+STOP_TIMEOUT = 10.0
+RATE_HEADROOM = 1.5  # measured run: signed requests per second of the warm-up's rate
+MIN_RATE = 2_000.0
+TEXT = (
+    "Deploy {n} of switchboard-api finished on prod-eu-1: 42 checks passed, "
+    "p99 latency nominal, no alerts raised."
+)
+
+
+class BenchError(Exception):
+    """The benchmark could not run; the message says why."""
+
+
+def progress(message: str) -> None:
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+# -- load --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Options:
+    duration: int
+    warmup: int
+    connections: int
+    threads: int
+    channels: int
+    max_rate: int
+    only: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class WrkResult:
+    responses: int
+    duration_s: float
+    sent: int
+    loaded: int
+    wraps: int
+    ok_2xx: int
+    non_2xx: int
+    socket_errors: int  # connect, read and write errors
+    timeouts: int
+    p50_ms: float
+    p90_ms: float
+    p99_ms: float
+    max_ms: float
+
+    @property
+    def rps(self) -> float:
+        return self.responses / self.duration_s
+
+    @property
+    def unanswered(self) -> int:
+        """Requests written but not answered when wrk stopped (in flight, or lost)."""
+        return self.sent - self.responses
+
+
+_BENCH_LINE = re.compile(r"^BENCH (.*)$", re.MULTILINE)
+
+
+def parse_wrk(stdout: str) -> WrkResult:
+    match = _BENCH_LINE.search(stdout)
+    if match is None:
+        raise BenchError(f"wrk printed no BENCH line:\n{stdout}")
+    values = {k: float(v) for k, v in (pair.split("=", 1) for pair in match.group(1).split())}
+
+    def count(key: str) -> int:
+        return int(values[key])
+
+    return WrkResult(
+        responses=count("responses"),
+        duration_s=values["duration_us"] / 1e6,
+        sent=count("sent"),
+        loaded=count("loaded"),
+        wraps=count("wraps"),
+        ok_2xx=count("ok_2xx"),
+        non_2xx=count("non_2xx"),
+        socket_errors=count("err_connect") + count("err_read") + count("err_write"),
+        timeouts=count("err_timeout"),
+        p50_ms=values["p50_us"] / 1000,
+        p90_ms=values["p90_us"] / 1000,
+        p99_ms=values["p99_us"] / 1000,
+        max_ms=values["max_us"] / 1000,
+    )
+
+
+@dataclass(frozen=True)
+class SignedRequest:
+    path: str
+    timestamp: str
+    signature: str
+    body: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {
+            "Content-Type": "application/json",
+            "X-Slack-Request-Timestamp": self.timestamp,
+            "X-Slack-Signature": self.signature,
+        }
+
+
+class Signer:
+    """Slack v0 signatures of event_callback bodies, all stamped with the current second."""
+
+    def __init__(self, signing_secret: str) -> None:
+        self.timestamp = str(int(time.time()))
+        self._mac = hmac.new(
+            signing_secret.encode(), f"v0:{self.timestamp}:".encode(), hashlib.sha256
+        )
+
+    def request(self, path: str, event_id: str, n: int) -> SignedRequest:
+        body = event_callback(event_id, n, int(self.timestamp))
+        mac = self._mac.copy()
+        mac.update(body.encode())
+        return SignedRequest(path, self.timestamp, "v0=" + mac.hexdigest(), body)
+
+
+def event_callback(event_id: str, n: int, now: int) -> str:
+    """A message event as the Events API delivers it (compact JSON, like Slack sends)."""
+    ts = f"{now}.{n % 1_000_000:06d}"
+    channel = f"C0BENCH{n % 7:02d}"
+    payload = {
+        "token": "bench-deprecated-verification-token",
+        "team_id": TEAM_ID,
+        "context_team_id": TEAM_ID,
+        "api_app_id": "A0BENCH01",
+        "event": {
+            "user": f"U0USER{n % 13:03d}",
+            "type": "message",
+            "ts": ts,
+            "client_msg_id": f"{n:08x}-7d2f-4c1e-9b0a-5e6f7a8b9c0d",
+            "text": TEXT.format(n=n),
+            "team": TEAM_ID,
+            "channel": channel,
+            "event_ts": ts,
+            "channel_type": "channel",
+        },
+        "type": "event_callback",
+        "event_id": event_id,
+        "event_time": now,
+        "authorizations": [
+            {
+                "enterprise_id": None,
+                "team_id": TEAM_ID,
+                "user_id": "U0BOT",
+                "is_bot": True,
+                "is_enterprise_install": False,
+            }
+        ],
+        "is_ext_shared_channel": False,
+        "event_context": f"4-eyJldCI6Im1lc3NhZ2UiLCJ0aWQiOiJUMDAwMSJ9-{channel}",
+    }
+    return json.dumps(payload, separators=(",", ":"))
+
+
+def write_requests(
+    prefix: Path,
+    paths: Sequence[str],
+    signing_secret: str,
+    event_prefix: str,
+    count: int,
+    threads: int,
+) -> None:
+    """`count` distinct requests, round-robin over `paths`, dealt to `<prefix>.<thread>`."""
+    signer = Signer(signing_secret)
+    files: list[IO[str]] = []
+    try:
+        for thread in range(1, threads + 1):
+            files.append(open(f"{prefix}.{thread}", "w", encoding="utf-8"))
+        for n in range(count):
+            request = signer.request(paths[n % len(paths)], f"{event_prefix}{n:09d}", n)
+            files[n % threads].write(
+                f"{request.path}\t{request.timestamp}\t{request.signature}\t{request.body}\n"
+            )
+    finally:
+        for file in files:
+            file.close()
+
+
+def remove_requests(prefix: Path, threads: int) -> None:
+    """The request files and the start-barrier file of bench/wrk_slack.lua."""
+    for suffix in [*range(1, threads + 1), "go"]:
+        Path(f"{prefix}.{suffix}").unlink(missing_ok=True)
+
+
+def run_wrk(url: str, prefix: Path, seconds: int, opts: Options) -> WrkResult:
+    argv = [
+        "wrk",
+        "-t", str(opts.threads),
+        "-c", str(opts.connections),
+        "-d", f"{seconds}s",
+        "--timeout", WRK_TIMEOUT,
+        "--latency",
+        "-s", str(WRK_SCRIPT),
+        url,
+        "--", str(prefix), str(opts.threads),
+    ]  # fmt: skip
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 120, check=False)
+    if done.returncode != 0:
+        raise BenchError(f"wrk exited with {done.returncode}:\n{done.stdout}\n{done.stderr}")
+    return parse_wrk(done.stdout)
+
+
+@dataclass(frozen=True)
+class Measured:
+    result: WrkResult
+    event_prefix: str  # event_id prefix of the measured run's requests
+    cpu_s: float | None  # CPU seconds the server process used during the measured run
+
+
+def measure(server: Server, paths: Sequence[str], signing_secret: str, opts: Options) -> Measured:
+    """Warm-up, then the measured run; each phase gets its own freshly signed requests.
+
+    The warm-up is sized by --max-rate, the measured run by the warm-up's rate with headroom,
+    so no request is sent twice (a wrap-around is reported) without signing millions.
+    """
+    name = server.name
+    tag = secrets.token_hex(3).upper()
+    rate = float(opts.max_rate)
+    cpu: float | None = None
+    result: WrkResult | None = None
+    event_prefix = ""
+    for phase, seconds in (("warmup", opts.warmup), ("measured", opts.duration)):
+        if seconds <= 0:
+            continue
+        event_prefix = f"Ev{tag}{phase[0].upper()}"
+        prefix = RESULTS / f"{name}-{phase}.requests"
+        count = math.ceil(rate * seconds)
+        progress(f"{name}: signing {count:,} requests for the {phase} ({seconds} s)")
+        try:
+            remove_requests(prefix, opts.threads)  # a stale start-barrier file would open it early
+            write_requests(prefix, paths, signing_secret, event_prefix, count, opts.threads)
+            progress(f"{name}: {phase}, wrk -t{opts.threads} -c{opts.connections} -d{seconds}s")
+            cpu_before = cpu_seconds(server.pid)
+            result = run_wrk(server.url, prefix, seconds, opts)
+            cpu_after = cpu_seconds(server.pid)
+        finally:
+            remove_requests(prefix, opts.threads)
+        if result.wraps:
+            progress(
+                f"WARNING {name}: the {phase} exhausted its {result.loaded:,} requests and "
+                f"replayed some ({result.wraps} wrap-arounds): raise --max-rate"
+            )
+        rate = max(result.rps * RATE_HEADROOM, MIN_RATE)
+        if cpu_before is not None and cpu_after is not None:
+            cpu = cpu_after - cpu_before
+    assert result is not None  # the measured phase always runs (duration >= 1)
+    return Measured(result, event_prefix, cpu)
+
+
+# -- processes ---------------------------------------------------------------------------------
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of a process and all its threads (Linux /proc), if readable."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat.rsplit(")", 1)[1].split()  # after "pid (comm)": state is fields[0]
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class Server:
+    """A server process in its own process group; stopping it ends the whole group."""
+
+    def __init__(self, name: str, argv: Sequence[str], env: dict[str, str], port: int) -> None:
+        self.name = name
+        self.argv = list(argv)
+        self.env = env
+        self.port = port
+        self.url = f"http://{HOST}:{port}"
+        self.log_path = RESULTS / f"{name}.log"
+        self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def pid(self) -> int:
+        if self._process is None:
+            raise RuntimeError(f"{self.name} is not running")
+        return self._process.pid
+
+    def __enter__(self) -> Server:
+        with open(self.log_path, "wb") as log:
+            self._process = subprocess.Popen(
+                self.argv,
+                env=self.env,
+                cwd=ROOT,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()
+
+    def wait_ready(self, probe: Callable[[], bool]) -> None:
+        """Poll `probe` (False or a connection error: not yet) until it holds."""
+        deadline = time.monotonic() + READY_TIMEOUT
+        while True:
+            if self._process is not None and self._process.poll() is not None:
+                raise BenchError(
+                    f"{self.name} exited early; see {self.log_path}:\n{self.log_tail()}"
+                )
+            with contextlib.suppress(httpx.TransportError):
+                if probe():
+                    progress(f"{self.name}: ready on port {self.port} (pid {self.pid})")
+                    return
+            if time.monotonic() > deadline:
+                raise BenchError(
+                    f"{self.name} not ready after {READY_TIMEOUT} s:\n{self.log_tail()}"
+                )
+            time.sleep(0.1)
+
+    def stop(self) -> None:
+        process, self._process = self._process, None
+        if process is None or process.poll() is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            progress(f"{self.name}: did not stop within {STOP_TIMEOUT} s, killing it")
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+    def log_tail(self, lines: int = 30) -> str:
+        text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+        return "\n".join(text.splitlines()[-lines:])
+
+
+def uvicorn_argv(app: str, port: int) -> list[str]:
+    return [
+        sys.executable, "-m", "uvicorn", app,
+        "--app-dir", str(ROOT),
+        "--host", HOST,
+        "--port", str(port),
+        "--loop", "uvloop",
+        "--http", "httptools",
+        "--no-access-log",
+        "--log-level", "warning",
+    ]  # fmt: skip
+
+
+def check_answer(name: str, response: httpx.Response) -> None:
+    if response.status_code != 200 or response.content:
+        raise BenchError(
+            f"{name} answered {response.status_code} {response.content[:300]!r} to a signed "
+            "webhook; expected 200 with an empty body"
+        )
+
+
+def sanity_probe(
+    name: str, url: str, path: str, signing_secret: str, event_id: str
+) -> Callable[[], bool]:
+    """A probe sending one signed webhook: True on 200, BenchError on any other answer."""
+
+    def probe() -> bool:
+        request = Signer(signing_secret).request(path, event_id, 0)
+        response = httpx.post(url + path, content=request.body, headers=request.headers)
+        check_answer(name, response)
+        return True
+
+    return probe
+
+
+# -- switchboard -------------------------------------------------------------------------------
+
+
+def psql(sql: str, database: str = "postgres") -> str:
+    done = subprocess.run(
+        [*PSQL, "-d", database, "-c", sql], capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0:
+        raise BenchError(f"psql failed on {sql!r}: {done.stderr.strip()}")
+    return done.stdout.strip()
+
+
+def drop_database() -> None:
+    psql(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
+
+
+def flush_redis() -> None:
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        client.flushdb()
+    finally:
+        client.close()
+
+
+def switchboard_cli(env: dict[str, str], *args: str) -> str:
+    done = subprocess.run(
+        [str(SWITCHBOARD), *args], env=env, cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0:
+        raise BenchError(f"switchboard {' '.join(args)} failed:\n{done.stderr}")
+    return done.stdout.strip()
+
+
+def provision(url: str, token: str, signing_secret: str, channels: int) -> list[str]:
+    """One instance with `channels` connected Slack channels, through the public API."""
+    with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}) as api:
+
+        def post(path: str, body: object, status: int) -> dict[str, object]:
+            response = api.post(path, json=body)
+            if response.status_code != status:
+                raise BenchError(f"POST {path}: {response.status_code} {response.text[:300]}")
+            answer: dict[str, object] = response.json()
+            return answer
+
+        instance = post("/v1/instances", {"name": "bench"}, 201)["id"]
+        ids: list[str] = []
+        config = {"bot_token": BOT_TOKEN, "signing_secret": signing_secret}
+        for _ in range(channels):
+            created = post(f"/v1/instances/{instance}/channels", {"channel_type": "slack"}, 201)
+            channel = str(created["id"])
+            post(f"/v1/instances/{instance}/channels/{channel}/connect", {"config": config}, 200)
+            ids.append(channel)
+    return ids
+
+
+def stored_events(event_prefix: str) -> int:
+    return int(
+        psql(f"SELECT count(*) FROM events WHERE dedup_key LIKE '{event_prefix}%'", DATABASE)
+    )
+
+
+def wait_for_stored(event_prefix: str, result: WrkResult) -> int:
+    """Rows of the measured run once the server has finished what wrk left in flight."""
+    ceiling = result.ok_2xx + result.unanswered
+    deadline = time.monotonic() + 15
+    last, stable_since = -1, time.monotonic()
+    while True:
+        stored, now = stored_events(event_prefix), time.monotonic()
+        if stored != last:
+            last, stable_since = stored, now
+        if stored >= ceiling or now - stable_since > 1.0 or now > deadline:
+            return stored
+        time.sleep(0.1)
+
+
+@dataclass(frozen=True)
+class Run:
+    name: str
+    result: WrkResult
+    cpu_s: float | None  # the server process's CPU seconds during the measured run
+    stored: int | None = None  # switchboard only: rows of the measured run in `events`
+
+
+def run_switchboard(opts: Options, fake: FakeSlackAPI) -> Run:
+    signing_secret = secrets.token_hex(16)
+    env = {
+        **os.environ,
+        "DATABASE_URL": DATABASE_URL,
+        "REDIS_URL": REDIS_URL,
+        "SECRET_KEY": secrets.token_urlsafe(36),  # 48 characters
+        "SLACK_API_URL": fake.url,
+        "LOG_LEVEL": "WARNING",
+    }
+    progress("switchboard: fresh database and redis db, migrate, token")
+    drop_database()
+    flush_redis()
+    try:
+        psql(f"CREATE DATABASE {DATABASE}")
+        switchboard_cli(env, "migrate")
+        token = switchboard_cli(env, "tokens", "create")
+        port = free_port()
+        argv = [str(SWITCHBOARD), "web", "--host", HOST, "--port", str(port)]
+        with Server("switchboard", argv, env, port) as server:
+            server.wait_ready(lambda: httpx.get(server.url + "/healthz").status_code == 200)
+            progress(f"switchboard: provisioning {opts.channels} connected Slack channels")
+            channels = provision(server.url, token, signing_secret, opts.channels)
+            paths = [f"/webhooks/slack/{channel}" for channel in channels]
+            sanity_probe("switchboard", server.url, paths[0], signing_secret, "EvSANITY")()
+            measured = measure(server, paths, signing_secret, opts)
+            stored = wait_for_stored(measured.event_prefix, measured.result)
+        return Run("switchboard", measured.result, measured.cpu_s, stored)
+    finally:
+        drop_database()
+        flush_redis()
+
+
+def run_baseline(name: str, opts: Options, fake: FakeSlackAPI) -> Run:
+    signing_secret = secrets.token_hex(16)
+    env = {
+        **os.environ,
+        "BENCH_SIGNING_SECRET": signing_secret,
+        "BENCH_BOT_TOKEN": BOT_TOKEN,
+        "BENCH_SLACK_API_URL": fake.url,
+    }
+    port = free_port()
+    with Server(name, uvicorn_argv(f"bench.servers.{name}_app:app", port), env, port) as server:
+        server.wait_ready(sanity_probe(name, server.url, BASELINE_PATH, signing_secret, "EvSANITY"))
+        measured = measure(server, [BASELINE_PATH], signing_secret, opts)
+    return Run(name, measured.result, measured.cpu_s)
+
+
+# -- report ------------------------------------------------------------------------------------
+
+
+def verdict(met: bool) -> str:
+    return "met" if met else "MISSED"
+
+
+def report(runs: dict[str, Run], opts: Options) -> bool:
+    """Print the report; False when the stored-events check fails."""
+    cpus = os.cpu_count()
+    print(
+        f"Receiver benchmark: wrk -t{opts.threads} -c{opts.connections}, {opts.warmup} s warm-up, "
+        f"{opts.duration} s measured, {cpus} CPUs, one uvicorn process per server"
+    )
+    print()
+    columns = ("req/s", "p50 ms", "p90 ms", "p99 ms", "max ms", "non-2xx", "sock err", "timeouts")
+    print(
+        f"{'server':<12}"
+        + "".join(f"{c:>9}" for c in columns)
+        + f"{'cpu cores':>10}{'cpu us/req':>11}"
+    )
+    for name in SERVERS:
+        if name not in runs:
+            continue
+        run = runs[name]
+        r = run.result
+        cores = f"{run.cpu_s / r.duration_s:.2f}" if run.cpu_s is not None else "n/a"
+        per_request = f"{run.cpu_s / r.responses * 1e6:.0f}" if run.cpu_s and r.responses else "n/a"
+        print(
+            f"{name:<12}{r.rps:>9.0f}{r.p50_ms:>9.2f}{r.p90_ms:>9.2f}{r.p99_ms:>9.2f}"
+            f"{r.max_ms:>9.1f}{r.non_2xx:>9}{r.socket_errors:>9}{r.timeouts:>9}"
+            f"{cores:>10}{per_request:>11}"
+        )
+    print()
+    ok = True
+    switchboard = runs.get("switchboard")
+    if switchboard is not None:
+        sb = switchboard.result
+        for name, target in (("bolt", TARGET_VS_BOLT), ("bare", TARGET_VS_BARE)):
+            if name in runs:
+                ratio = sb.rps / runs[name].result.rps
+                met = verdict(ratio >= target)
+                print(f"switchboard / {name} = {ratio:.2f} (target >= {target}) {met}")
+        met = verdict(sb.p99_ms < TARGET_P99_MS)
+        print(f"switchboard p99 = {sb.p99_ms:.1f} ms (target < {TARGET_P99_MS:.0f} ms) {met}")
+        stored = switchboard.stored
+        assert stored is not None
+        # Requests still in flight when wrk stopped were never answered; the server may
+        # still have stored them, so they are the only allowed surplus.
+        surplus = stored - sb.ok_2xx
+        consistent = sb.wraps == 0 and 0 <= surplus <= sb.unanswered
+        ok = ok and consistent
+        print(
+            f"stored check: events rows of the measured run = {stored}, 2xx answers = {sb.ok_2xx}, "
+            f"unanswered when wrk stopped = {sb.unanswered} (of which stored: {surplus}) "
+            f"-> {'OK: every acknowledged webhook is stored' if consistent else 'MISMATCH'}"
+        )
+        if sb.wraps:
+            print(f"  request set exhausted ({sb.wraps} wrap-arounds): duplicates were sent")
+    return ok
+
+
+# -- main --------------------------------------------------------------------------------------
+
+
+def parse_args(argv: Sequence[str] | None) -> Options:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--duration", type=int, default=15, help="measured seconds (default 15)")
+    parser.add_argument("--warmup", type=int, default=3, help="warm-up seconds (default 3)")
+    parser.add_argument("--connections", type=int, default=32, help="wrk -c (default 32)")
+    parser.add_argument("--threads", type=int, default=2, help="wrk -t (default 2)")
+    parser.add_argument(
+        "--channels", type=int, default=50, help="Switchboard channels the load is spread over"
+    )
+    parser.add_argument(
+        "--max-rate",
+        type=int,
+        default=50_000,
+        help="requests signed per second of warm-up (default 50000); the measured run is "
+        f"sized at {RATE_HEADROOM}x the warm-up's rate (or this, without warm-up)",
+    )
+    parser.add_argument(
+        "--only", action="append", choices=SERVERS, help="run only this server (repeatable)"
+    )
+    args = parser.parse_args(argv)
+    if not 1 <= args.duration <= MAX_DURATION:
+        parser.error(f"--duration must be within 1..{MAX_DURATION} s (signatures expire)")
+    if not 0 <= args.warmup <= 60:
+        parser.error("--warmup must be within 0..60 s")
+    if args.connections < args.threads or args.threads < 1:
+        parser.error("--connections must be at least --threads, and --threads at least 1")
+    if args.channels < 1 or args.max_rate < 1:
+        parser.error("--channels and --max-rate must be positive")
+    only = tuple(name for name in SERVERS if name in args.only) if args.only else SERVERS
+    return Options(
+        duration=args.duration,
+        warmup=args.warmup,
+        connections=args.connections,
+        threads=args.threads,
+        channels=args.channels,
+        max_rate=args.max_rate,
+        only=only,
+    )
+
+
+def _exit_on_sigterm(_signum: int, _frame: FrameType | None) -> None:
+    raise SystemExit(128 + signal.SIGTERM)  # unwinds through every `finally`: servers stop
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    opts = parse_args(argv)
+    if shutil.which("wrk") is None:
+        raise BenchError("wrk is not installed (apt-get install wrk)")
+    if "switchboard" in opts.only and not SWITCHBOARD.exists():
+        raise BenchError(f"{SWITCHBOARD} not found: run with the project's venv Python")
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    RESULTS.mkdir(exist_ok=True)
+    fake = FakeSlackAPI()
+    fake.start()
+    runs: dict[str, Run] = {}
+    try:
+        fake.add_workspace(BOT_TOKEN, team_id=TEAM_ID)
+        for name in opts.only:
+            if name == "switchboard":
+                runs[name] = run_switchboard(opts, fake)
+            else:
+                runs[name] = run_baseline(name, opts, fake)
+            r = runs[name].result
+            progress(f"{name}: {r.rps:,.0f} req/s, p99 {r.p99_ms:.1f} ms")
+            time.sleep(1)  # let the machine settle before the next server
+    finally:
+        fake.stop()
+    return 0 if report(runs, opts) else 1
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except BenchError as exc:
+        print(f"bench: {exc}", file=sys.stderr)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        sys.exit(130)

@@ -1,0 +1,1 @@
+"""Baseline servers the receiver benchmark compares Switchboard with."""
