@@ -53,9 +53,13 @@ def store_batch(
 ) -> list[Outcome]:
     """Outcomes in the order of `items`. Raises only if nothing could be stored."""
     rows = [_row(new_id("evt"), item) for item in items]
-    with engine.begin() as conn:
-        write = _write_postgres if conn.dialect.name == "postgresql" else _write_generic
-        with_channel, stored = write(conn, rows)
+    if engine.dialect.name == "postgresql":
+        # One statement is atomic on its own: autocommit saves the BEGIN and COMMIT round trips.
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            with_channel, stored = _write_postgres(conn, rows)
+    else:
+        with engine.begin() as conn:
+            with_channel, stored = _write_generic(conn, rows)
     outcomes = [_outcome(row["id"], with_channel, stored) for row in rows]
     to_enqueue = [row["id"] for row, o in zip(rows, outcomes, strict=True) if o is Outcome.STORED]
     if to_enqueue:

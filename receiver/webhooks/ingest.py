@@ -16,7 +16,7 @@ from receiver.webhooks.event_store import Accepted, Outcome
 log = logging.getLogger(__name__)
 
 MAX_BATCH = 500
-WRITERS = 4
+WRITERS = 2
 
 StoreBatch = Callable[[Sequence[Accepted]], list[Outcome]]
 Waiter = tuple[Accepted, "asyncio.Future[Outcome]"]
