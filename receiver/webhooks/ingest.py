@@ -1,7 +1,11 @@
 """The group-commit loop: requests submit events; writer threads store them in batches.
 
-Up to `writers` batches are in flight at once, so one batch's commit (a WAL flush on
-PostgreSQL) never stalls the next; everything that arrives meanwhile forms the next batch.
+Up to `writers` batches are in flight at once, so one slow batch never stalls the next;
+everything that arrives meanwhile forms the next batch. A statement has a fixed cost
+(~0.35 ms on PostgreSQL, against ~27 µs per row), so before cutting a batch the loop lets
+the requests already waiting in socket buffers reach it; otherwise the first request after
+a batch completes would go alone. Measured with `make bench`: 2 writers and this settling
+beat 1 or 4 writers and time-based lingers.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ log = logging.getLogger(__name__)
 
 MAX_BATCH = 500
 WRITERS = 2
+SETTLE_ITERATIONS = 2  # loop turns: parse ready requests, then run their handlers to submit()
 
 StoreBatch = Callable[[Sequence[Accepted]], list[Outcome]]
 Waiter = tuple[Accepted, "asyncio.Future[Outcome]"]
@@ -57,6 +62,8 @@ class Ingestor:
             self._wake.clear()
             while self._pending:
                 await self._slots.acquire()
+                for _ in range(SETTLE_ITERATIONS):
+                    await asyncio.sleep(0)
                 batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
                 write = loop.create_task(self._write(batch))
                 self._writes.add(write)
