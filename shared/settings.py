@@ -44,6 +44,7 @@ class Settings(BaseSettings):
     telegram_api_url: str = "https://api.telegram.org"
 
     max_webhook_bytes: int = Field(default=1_048_576, gt=0)
+    relay_lease_seconds: int = Field(default=60, gt=0)
     log_level: str = "INFO"
 
     @field_validator("database_url")

@@ -74,8 +74,21 @@ def _process_one(event: Event, channel: Channel, connection: Connection | None) 
     if not channel.enabled:
         event.status = "ignored"
     else:
-        effect_of = EFFECTS.get(event.provider)
-        if effect_of is not None:
-            apply(channel, connection, effect_of(event.type, event.payload), event.occurred_at)
-        event.status = "processed"
+        event.status = _apply_effect(event, channel, connection)
     EVENTS_PROCESSED.labels(event.provider, event.status).inc()
+
+
+def _apply_effect(event: Event, channel: Channel, connection: Connection | None) -> str:
+    effect_of = EFFECTS.get(event.provider)
+    if effect_of is None:
+        return "processed"
+    try:
+        effect = effect_of(event.type, event.payload)
+    except Exception as exc:
+        # Effects are pure functions of the payload: retrying cannot help, and one such event
+        # must not hold back the rest of its batch. It stays visible, with its error.
+        log.exception("event %s: no effect could be derived", event.id)
+        event.error = f"{type(exc).__name__}: effect could not be derived"
+        return "failed"
+    apply(channel, connection, effect, event.occurred_at)
+    return "processed"

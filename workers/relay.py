@@ -14,15 +14,16 @@ from sqlalchemy import or_, select, update
 
 from shared.db import session_scope
 from shared.models import Event, utcnow
+from shared.settings import get_settings
 from workers.actors import process_events
 
-LEASE = timedelta(seconds=60)
 BATCH = 1000
 MESSAGE_SIZE = 100
 
 
-def relay_once(lease: timedelta = LEASE) -> int:
-    """Re-enqueue up to BATCH overdue pending events; returns how many."""
+def relay_once() -> int:
+    """Re-enqueue up to BATCH pending events enqueued longer ago than the lease."""
+    lease = timedelta(seconds=get_settings().relay_lease_seconds)
     now = utcnow()
     overdue = or_(Event.enqueued_at.is_(None), Event.enqueued_at < now - lease)
     with session_scope() as session:

@@ -1,0 +1,89 @@
+"""Worker processing on a real (SQLite) database: idempotent, and one bad event stays alone."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from shared import db, settings
+from shared.models import Channel, Event, Instance
+from tests.support.processes import environment, run
+from workers import processing
+from workers.effects import ALIVE, Effect
+
+
+@pytest.fixture
+def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    url = f"sqlite:///{tmp_path / 'p.db'}"
+    assert run(["migrate"], environment(DATABASE_URL=url), tmp_path).returncode == 0
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("SECRET_KEY", "k" * 40)
+    caches = (settings.get_settings, db.get_engine, db._session_factory)
+    for cache in caches:
+        cache.cache_clear()
+    yield
+    db.get_engine().dispose()
+    for cache in caches:
+        cache.cache_clear()
+
+
+def _seed(event_types: list[str]) -> list[str]:
+    when = datetime(2026, 1, 1, tzinfo=UTC)
+    with db.session_scope() as session:
+        session.add(Instance(id="inst_1", name="x"))
+        session.flush()  # no ORM relationships: insert order is ours to give
+        session.add(
+            Channel(id="ch_1", instance_id="inst_1", channel_type="slack", provider="slack")
+        )
+        session.flush()
+        for n, kind in enumerate(event_types):
+            session.add(
+                Event(
+                    id=f"evt_{n}",
+                    instance_id="inst_1",
+                    channel_id="ch_1",
+                    provider="slack",
+                    type=kind,
+                    dedup_key=str(n),
+                    received_at=when,
+                    occurred_at=when,
+                    payload={},
+                )
+            )
+    return [f"evt_{n}" for n in range(len(event_types))]
+
+
+def _statuses() -> dict[str, tuple[str, int, str | None]]:
+    with db.session_scope() as session:
+        return {e.id: (e.status, e.attempts, e.error) for e in session.query(Event)}
+
+
+@pytest.mark.usefixtures("database")
+def test_processing_twice_has_the_effect_of_once() -> None:
+    ids = _seed(["slack.event_callback.message"] * 3)
+    assert processing.process_events(ids) == 3
+    assert processing.process_events(ids) == 0
+    assert {s[:2] for s in _statuses().values()} == {("processed", 1)}
+
+
+@pytest.mark.usefixtures("database")
+def test_an_event_whose_effect_fails_does_not_hold_back_its_batch(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def effect_of(event_type: str, _payload: dict[str, Any]) -> Effect:
+        if event_type == "slack.poison":
+            raise ValueError("unexpected payload")
+        return ALIVE
+
+    monkeypatch.setitem(processing.EFFECTS, "slack", effect_of)
+    ids = _seed(["slack.event_callback.message", "slack.poison", "slack.event_callback.message"])
+    assert processing.process_events(ids) == 3
+    statuses = _statuses()
+    assert statuses["evt_1"][0] == "failed" and "ValueError" in (statuses["evt_1"][2] or "")
+    assert statuses["evt_0"][0] == statuses["evt_2"][0] == "processed"
+    with db.session_scope() as session:
+        assert session.get(Channel, "ch_1").status == "connected"  # type: ignore[union-attr]
