@@ -5,7 +5,6 @@ from __future__ import annotations
 import gc
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from functools import partial
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -13,7 +12,7 @@ from starlette.exceptions import HTTPException
 from receiver.api import channels, connect, health, instances
 from receiver.api.problems import ProblemError, on_http_exception, on_problem, on_unexpected
 from receiver.webhooks import routes as webhook_routes
-from receiver.webhooks.event_store import store_batch
+from receiver.webhooks.event_store import Enqueue, PostgresStore, SqlStore
 from receiver.webhooks.ingest import WRITERS, Ingestor
 from receiver.webhooks.intake import WebhookIntake
 from receiver.webhooks.targets import TargetCache, database_loader
@@ -35,6 +34,13 @@ def _settle_garbage_collector() -> None:
     gc.set_threshold(10_000, 20, 20)
 
 
+def _event_store(database_url: str, enqueue: Enqueue) -> PostgresStore | SqlStore:
+    # Webhook batches get their own connections: one per writer, no pre-ping round trip.
+    if database_url.startswith("postgresql"):
+        return PostgresStore(database_url, enqueue, connections=WRITERS)
+    return SqlStore(make_engine(database_url, pre_ping=False), enqueue, writers=WRITERS)
+
+
 def create_app(*, run_workers: bool = False, clock: Callable[[], float] | None = None) -> Starlette:
     """`run_workers`: also run the workers and scheduler in this process (`switchboard serve`)."""
     settings = get_settings()
@@ -47,11 +53,9 @@ def create_app(*, run_workers: bool = False, clock: Callable[[], float] | None =
     def enqueue(event_ids: list[str]) -> None:
         process_events.send(event_ids)
 
-    engine = get_engine()
-    # Webhook batches get their own pool: one connection per writer, no pre-ping round trip.
-    ingest_engine = make_engine(settings.database_url, pool_size=WRITERS, pre_ping=False)
-    ingestor = Ingestor(partial(store_batch, ingest_engine, enqueue=enqueue), writers=WRITERS)
-    targets = TargetCache(database_loader(engine, settings.secret))
+    store = _event_store(settings.database_url, enqueue)
+    ingestor = Ingestor(store, writers=WRITERS)
+    targets = TargetCache(database_loader(get_engine(), settings.secret))
     intake = WebhookIntake(targets, ingestor, settings.max_webhook_bytes)
     if clock is not None:
         intake.clock = clock
@@ -59,6 +63,8 @@ def create_app(*, run_workers: bool = False, clock: Callable[[], float] | None =
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         app.state.intake = intake
+        if isinstance(store, PostgresStore):
+            await store.open()
         ingestor.start()
         _settle_garbage_collector()
         workers = None
@@ -71,7 +77,7 @@ def create_app(*, run_workers: bool = False, clock: Callable[[], float] | None =
             yield
         finally:
             await ingestor.stop()
-            ingest_engine.dispose()
+            await store.close()
             if workers is not None:
                 workers.stop()
 

@@ -1,22 +1,28 @@
-"""Store a batch of accepted webhooks in one transaction, then enqueue them in one message.
+"""Store a batch of accepted webhooks, then enqueue them in one broker message.
 
 Group commit: every request that arrives while batches are being written waits for the next
-one, so under load one statement, one COMMIT and one broker round trip serve many webhooks.
-On PostgreSQL the whole batch is one constant statement (psycopg prepares it once): the rows
-travel as a single JSON parameter, and the channel check, insert and dedup happen server-side.
+one, so under load one statement, one commit and one broker round trip serve many webhooks.
+
+Two stores share the rules below. `PostgresStore` runs on the event loop (psycopg's async
+connections): the whole batch is one constant statement, prepared once per connection, its rows
+a single JSON parameter; the channel check, insert and dedup happen server-side, atomically, in
+autocommit. `SqlStore` runs SQLAlchemy in a thread, for SQLite (the embedded mode).
 """
 
 from __future__ import annotations
 
+import asyncio
 import enum
 import json
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
 import orjson
-from sqlalchemy import Connection, Engine, Insert, Table, select
+from psycopg_pool import AsyncConnectionPool
+from sqlalchemy import Connection, Engine, Insert, Table, make_url, select
 from sqlalchemy.dialects import sqlite
 
 from shared.events import NormalizedEvent
@@ -48,18 +54,68 @@ class Accepted:
 Written = tuple[set[str], dict[str, str]]  # (ids whose channel exists, stored id → status)
 
 
-def store_batch(
-    engine: Engine, items: Sequence[Accepted], enqueue: Callable[[list[str]], None]
-) -> list[Outcome]:
-    """Outcomes in the order of `items`. Raises only if nothing could be stored."""
-    rows = [_row(new_id("evt"), item) for item in items]
-    if engine.dialect.name == "postgresql":
-        # One statement is atomic on its own: autocommit saves the BEGIN and COMMIT round trips.
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            with_channel, stored = _write_postgres(conn, rows)
-    else:
-        with engine.begin() as conn:
-            with_channel, stored = _write_generic(conn, rows)
+Enqueue = Callable[[list[str]], None]
+
+
+class SqlStore:
+    """SQLAlchemy in a writer thread: any database, used for SQLite."""
+
+    def __init__(self, engine: Engine, enqueue: Enqueue, writers: int) -> None:
+        self._engine = engine
+        self._enqueue = enqueue
+        self._executor = ThreadPoolExecutor(max_workers=writers, thread_name_prefix="ingest")
+
+    async def __call__(self, items: Sequence[Accepted]) -> list[Outcome]:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, self._store, items)
+
+    def _store(self, items: Sequence[Accepted]) -> list[Outcome]:
+        rows = [_row(new_id("evt"), item) for item in items]
+        with self._engine.begin() as conn:
+            written = _write_generic(conn, rows)
+        return _finish(rows, written, self._enqueue)
+
+    async def close(self) -> None:
+        self._executor.shutdown(wait=True)
+        self._engine.dispose()
+
+
+class PostgresStore:
+    """psycopg's async connections on the event loop: no thread hand-off per batch."""
+
+    def __init__(self, database_url: str, enqueue: Enqueue, connections: int) -> None:
+        self._pool = AsyncConnectionPool(
+            make_url(database_url).set(drivername="postgresql").render_as_string(False),
+            min_size=connections,
+            max_size=connections,
+            # One statement is atomic on its own: autocommit saves BEGIN and COMMIT round trips.
+            kwargs={"autocommit": True},
+            open=False,
+        )
+        self._enqueue = enqueue
+        # Enqueueing goes through Dramatiq's (blocking) Redis client, off the event loop.
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="enqueue")
+
+    async def open(self) -> None:
+        await self._pool.open()
+
+    async def __call__(self, items: Sequence[Accepted]) -> list[Outcome]:
+        rows = [_row(new_id("evt"), item) for item in items]
+        async with self._pool.connection() as conn:
+            cursor = await conn.execute(_POSTGRES_BATCH, (_json(rows),))
+            result = await cursor.fetchall()
+        written = ({r[0] for r in result}, {r[0]: r[1] for r in result if r[1] is not None})
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, _finish, rows, written, self._enqueue)
+
+    async def close(self) -> None:
+        await self._pool.close()
+        self._executor.shutdown(wait=True)
+
+
+def _finish(rows: list[dict[str, Any]], written: Written, enqueue: Enqueue) -> list[Outcome]:
+    """Outcomes in the order of `rows`, after enqueueing the newly stored ones."""
+    with_channel, stored = written
     outcomes = [_outcome(row["id"], with_channel, stored) for row in rows]
     to_enqueue = [row["id"] for row, o in zip(rows, outcomes, strict=True) if o is Outcome.STORED]
     if to_enqueue:
@@ -114,12 +170,6 @@ WITH incoming AS (
 )
 SELECT incoming.id, inserted.status FROM incoming LEFT JOIN inserted USING (id)
 """
-
-
-def _write_postgres(conn: Connection, rows: list[dict[str, Any]]) -> Written:
-    param = _json(rows)
-    result = conn.exec_driver_sql(_POSTGRES_BATCH, (param,)).all()
-    return {r[0] for r in result}, {r[0]: r[1] for r in result if r[1] is not None}
 
 
 def _json(rows: list[dict[str, Any]]) -> str:
