@@ -36,12 +36,6 @@ def deployment(
 
 
 @pytest.fixture(scope="module")
-def api(deployment: Deployment) -> Iterator[httpx.Client]:
-    with deployment.client(deployment.org_token()) as client:
-        yield client
-
-
-@pytest.fixture(scope="module")
 def slack_channel(api: httpx.Client) -> dict[str, Any]:
     instance = api.post("/v1/instances", json={"name": "Acme"}).json()
     channel = api.post(f"/v1/instances/{instance['id']}/channels", json={"channel_type": "slack"})

@@ -30,12 +30,6 @@ def deployment(
         yield deployment
 
 
-@pytest.fixture(scope="module")
-def api(deployment: Deployment) -> Iterator[httpx.Client]:
-    with deployment.client(deployment.org_token()) as client:
-        yield client
-
-
 def _connected_channel(api: httpx.Client) -> dict[str, Any]:
     instance = api.post("/v1/instances", json={"name": "Rules"}).json()
     config = {"bot_token": GOOD_BOT_TOKEN, "signing_secret": SIGNING_SECRET}
