@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
@@ -35,13 +35,13 @@ def _settle_garbage_collector() -> None:
 
 
 def _event_store(database_url: str, enqueue: Enqueue) -> PostgresStore | SqlStore:
-    # Webhook batches get their own connections: one per writer, no pre-ping round trip.
+    # Webhook batches get connections of their own, one per writer.
     if database_url.startswith("postgresql"):
         return PostgresStore(database_url, enqueue, connections=WRITERS)
-    return SqlStore(make_engine(database_url, pre_ping=False), enqueue, writers=WRITERS)
+    return SqlStore(make_engine(database_url), enqueue, writers=WRITERS)
 
 
-def create_app(*, run_workers: bool = False, clock: Callable[[], float] | None = None) -> Starlette:
+def create_app(*, run_workers: bool = False) -> Starlette:
     """`run_workers`: also run the workers and scheduler in this process (`switchboard serve`)."""
     settings = get_settings()
     from workers.actors import process_events  # installs the broker before any actor exists
@@ -57,8 +57,6 @@ def create_app(*, run_workers: bool = False, clock: Callable[[], float] | None =
     ingestor = Ingestor(store, writers=WRITERS)
     targets = TargetCache(database_loader(get_engine(), settings.secret))
     intake = WebhookIntake(targets, ingestor, settings.max_webhook_bytes)
-    if clock is not None:
-        intake.clock = clock
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

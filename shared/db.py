@@ -13,14 +13,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from shared.settings import get_settings
 
 
-def make_engine(url: str, *, pool_size: int = 10, pre_ping: bool = True) -> Engine:
-    """`pre_ping` tests each connection before use; hot paths that turn a failed statement
-    into a retry anyway skip that round trip (a dead connection is still discarded on error)."""
+def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_size=pool_size, max_overflow=20, pool_pre_ping=pre_ping)
+    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -50,9 +50,9 @@ class Accepted:
     received_at: datetime
 
 
-# event id → the status it was stored with; events absent were not stored (duplicate or gone).
-Written = tuple[set[str], dict[str, str]]  # (ids whose channel exists, stored id → status)
-
+# (ids of events whose channel exists, id → status of those stored now): an id with a channel
+# but not stored now is a duplicate.
+Written = tuple[set[str], dict[str, str]]
 
 Enqueue = Callable[[list[str]], None]
 
