@@ -22,6 +22,10 @@ def configure(level: str) -> None:
         level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     logging.getLogger("uvicorn.access").addFilter(_PathOnly())
-    # httpx logs every request URL at INFO, and some providers put tokens in URLs (Telegram).
+    quiet_http_clients()
+
+
+def quiet_http_clients() -> None:
+    """httpx logs every request URL at INFO, and Telegram's URLs carry the bot token."""
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)

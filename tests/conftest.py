@@ -7,16 +7,25 @@ from collections.abc import Iterator
 import pytest
 
 from tests.fakes.slack_api import FakeSlackAPI
+from tests.fakes.telegram_api import FakeTelegramAPI
 from tests.support.services import fresh_postgres_database, redis_url
 
 GOOD_BOT_TOKEN = "xoxb-1111-good-bot-token"
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5-test"
+TELEGRAM_BOT_TOKEN = "7000001:AAH-good_telegram-bot-token"
 
 
 @pytest.fixture(scope="session")
 def fake_slack() -> Iterator[FakeSlackAPI]:
     with FakeSlackAPI() as fake:
         fake.add_workspace(GOOD_BOT_TOKEN, team_id="T0001", team="Acme")
+        yield fake
+
+
+@pytest.fixture(scope="session")
+def fake_telegram() -> Iterator[FakeTelegramAPI]:
+    with FakeTelegramAPI() as fake:
+        fake.add_bot(TELEGRAM_BOT_TOKEN, username="acme_bot")
         yield fake
 
 

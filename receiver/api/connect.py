@@ -6,6 +6,7 @@ when missing). Each provider has a connector: credentials in, what the provider 
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,15 +19,18 @@ from receiver.api.channels import find_channel, new_channel, record
 from receiver.api.endpoint import Call, endpoint
 from receiver.api.instances import get_instance
 from receiver.api.problems import ProblemError, validation_problem
-from receiver.api.schemas import ConnectIn, SlackCredentials
+from receiver.api.schemas import ConnectIn, SlackCredentials, TelegramCredentials
 from receiver.api.serialize import channel_out
 from shared.channel_types import CHANNEL_TYPES
-from shared.crypto import encrypt_json
+from shared.crypto import decrypt_json, encrypt_json
 from shared.ids import new_id
 from shared.models import Channel, Connection, utcnow
 from shared.providers.errors import ProviderError
 from shared.providers.slack import SlackClient
+from shared.providers.telegram import TelegramClient
 from shared.settings import Settings
+from workers.actors import configure_webhook
+from workers.webhook_setup import CONFIGURERS
 
 
 @dataclass(frozen=True)
@@ -68,9 +72,23 @@ def connect_slack(credentials: SlackCredentials, settings: Settings) -> Connecte
     )
 
 
+def connect_telegram(credentials: TelegramCredentials, settings: Settings) -> Connected:
+    bot = TelegramClient(settings.telegram_api_url, credentials.bot_token).get_me()
+    return Connected(
+        name=f"@{bot.username}",
+        # Telegram echoes this secret in a header of every update (setWebhook's secret_token).
+        credentials={**credentials.model_dump(), "webhook_secret": secrets.token_urlsafe(32)},
+        hint={"bot_token": f"{credentials.bot_token.split(':', 1)[0]}:…"},
+        account={"bot_id": bot.id, "username": bot.username},
+        external_identifier=bot.username,
+        message=f"Telegram bot @{bot.username} connected; its webhook is being pointed here.",
+    )
+
+
 Connector = tuple[type[BaseModel], Callable[[Any, Settings], Connected]]
 CONNECTORS: dict[str, Connector] = {
     "slack": (SlackCredentials, connect_slack),
+    "telegram": (TelegramCredentials, connect_telegram),
 }
 
 
@@ -116,6 +134,9 @@ def connect(call: Call[ConnectIn]) -> dict[str, Any]:
     channel.status, channel.error_message, channel.status_changed_at = "connected", None, now
     record(call, "channel.connect", channel, connection_id=connection.id, provider=channel.provider)
     call.session.flush()
+    if channel.provider in CONFIGURERS:
+        channel_id = channel.id
+        call.after_commit.append(lambda: configure_webhook.send(channel_id))
     return {
         "channel": channel_out(channel, call.settings),
         "status": channel.status,
@@ -137,8 +158,13 @@ def _store_connection(call: Call[Any], channel: Channel, connected: Connected) -
         )
         call.session.add(connection)
     now = utcnow()
+    credentials = connected.credentials
+    if connection.credentials_encrypted and "webhook_secret" in credentials:
+        # A channel's webhook secret survives reconnects: the provider may still be using it.
+        previous = decrypt_json(call.settings.secret, connection.credentials_encrypted)
+        credentials = {**credentials, "webhook_secret": previous.get("webhook_secret")}
     connection.name = connected.name
-    connection.credentials_encrypted = encrypt_json(call.settings.secret, connected.credentials)
+    connection.credentials_encrypted = encrypt_json(call.settings.secret, credentials)
     connection.credentials_hint = connected.hint
     connection.account = connected.account
     connection.status, connection.error = "connected", None

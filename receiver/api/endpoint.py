@@ -6,8 +6,9 @@ transaction, so a handler that raises a `ProblemError` changes nothing.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -24,6 +25,7 @@ from shared.db import session_scope
 from shared.settings import Settings, get_settings
 
 Body = TypeVar("Body", bound=BaseModel)
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,8 @@ class Call(Generic[Body]):
     query: QueryParams
     body: Body
     settings: Settings
+    # Work that must only happen once the transaction is committed (enqueueing follow-ups).
+    after_commit: list[Callable[[], object]] = field(default_factory=list)
 
     @property
     def instance_id(self) -> str:
@@ -83,6 +87,8 @@ def endpoint(
                     raise validation_problem(exc) from None
                 call = Call(session, principal, path, request.query_params, parsed, settings)
                 result = handler(call)
+            for follow_up in call.after_commit:
+                _run_follow_up(follow_up)
             if isinstance(result, Response):
                 return result
             return JSONResponse(result, status)
@@ -90,6 +96,14 @@ def endpoint(
         return await run_in_threadpool(in_thread)
 
     return run
+
+
+def _run_follow_up(follow_up: Callable[[], object]) -> None:
+    try:
+        follow_up()
+    except Exception:
+        # The change itself is committed; a lost follow-up is redone by reconnecting.
+        log.exception("follow-up after commit failed")
 
 
 def _presented_token(request: Request) -> str | None:

@@ -43,6 +43,10 @@ class ConnectIn(Strict):
     config: dict[str, Any]
 
 
+class TelegramCredentials(Strict):
+    bot_token: str = Field(min_length=1, max_length=200, pattern=r"^[0-9]+:[A-Za-z0-9_-]+$")
+
+
 class SlackCredentials(Strict):
     bot_token: str = Field(min_length=1, max_length=500)
     signing_secret: str = Field(min_length=1, max_length=500)

@@ -8,6 +8,7 @@ from typing import Any
 from shared.channel_types import CAPABILITIES
 from shared.models import Channel, Instance
 from shared.settings import Settings
+from shared.webhook_urls import webhook_urls
 
 
 def iso(value: datetime | None) -> str | None:
@@ -18,18 +19,8 @@ def instance_out(instance: Instance) -> dict[str, Any]:
     return {"id": instance.id, "name": instance.name, "created_at": iso(instance.created_at)}
 
 
-def webhook_urls(channel: Channel, settings: Settings) -> tuple[str, dict[str, str] | None]:
-    base = f"{settings.public_base_url}/webhooks/{channel.provider}/{channel.id}"
-    if channel.provider == "discord":
-        return f"{base}/events", {
-            "events": f"{base}/events",
-            "interactions": f"{base}/interactions",
-        }
-    return base, None
-
-
 def channel_out(channel: Channel, settings: Settings) -> dict[str, Any]:
-    url, urls = webhook_urls(channel, settings)
+    url, urls = webhook_urls(channel, settings.public_base_url)
     out: dict[str, Any] = {
         "id": channel.id,
         "instance_id": channel.instance_id,

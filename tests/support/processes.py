@@ -22,6 +22,7 @@ _OWN_VARIABLES = (
     "PUBLIC_BASE_URL",
     "SECRET_KEY",
     "SLACK_API_URL",
+    "TELEGRAM_API_URL",
     "PORT",
 )
 

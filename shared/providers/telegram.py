@@ -1,0 +1,82 @@
+"""Telegram Bot API client (https://core.telegram.org/bots/api#making-requests).
+
+Every answer is `{"ok": bool, "result" | "error_code", "description", "parameters"}`; a 429
+carries `parameters.retry_after` in seconds. The token is part of the URL path, so URLs are
+never logged (see shared.logging_setup).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from shared.providers.errors import (
+    InvalidCredentials,
+    NetworkError,
+    PlatformError,
+    ProviderError,
+    RateLimited,
+)
+
+TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+
+# The updates a channel needs; explicit, because Telegram otherwise keeps the previous list.
+ALLOWED_UPDATES = (
+    "message",
+    "edited_message",
+    "channel_post",
+    "edited_channel_post",
+    "callback_query",
+    "my_chat_member",
+)
+
+
+@dataclass(frozen=True)
+class TelegramBot:
+    id: int
+    username: str
+
+
+class TelegramClient:
+    def __init__(self, api_url: str, bot_token: str, client: httpx.Client | None = None) -> None:
+        self._base = f"{api_url.rstrip('/')}/bot{bot_token}"
+        self._client = client or httpx.Client(timeout=TIMEOUT)
+
+    def get_me(self) -> TelegramBot:
+        result = self._call("getMe")
+        return TelegramBot(id=int(result["id"]), username=str(result.get("username", "")))
+
+    def set_webhook(self, url: str, secret_token: str) -> None:
+        self._call(
+            "setWebhook",
+            url=url,
+            secret_token=secret_token,
+            allowed_updates=list(ALLOWED_UPDATES),
+        )
+
+    def _call(self, method: str, **params: Any) -> Any:
+        try:
+            response = self._client.post(f"{self._base}/{method}", json=params)
+        except httpx.TransportError as exc:
+            raise NetworkError(f"Telegram {method}: {type(exc).__name__}") from None
+        try:
+            body: dict[str, Any] = response.json()
+        except ValueError:
+            raise PlatformError(f"Telegram {method}: HTTP {response.status_code}") from None
+        if body.get("ok") is True:
+            return body.get("result")
+        raise _error(method, response.status_code, body)
+
+
+def _error(method: str, status: int, body: dict[str, Any]) -> ProviderError:
+    description = str(body.get("description", ""))[:200]
+    message = f"Telegram {method}: {description or status}"
+    if status == 429:
+        parameters = body.get("parameters") if isinstance(body.get("parameters"), dict) else {}
+        retry_after = parameters.get("retry_after", 1) if isinstance(parameters, dict) else 1
+        return RateLimited(message, retry_after=float(retry_after))
+    if status in (401, 404):  # 404: a malformed token (the bot path does not exist)
+        return InvalidCredentials(message)
+    return PlatformError(message)
