@@ -20,8 +20,7 @@ from shared.providers.errors import (
     ProviderError,
     RateLimited,
 )
-
-TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+from shared.providers.http import shared_client
 
 # https://api.slack.com/methods/auth.test#errors and the common errors of every method.
 _ERRORS: dict[str, type[ProviderError]] = {
@@ -49,7 +48,7 @@ class SlackClient:
     def __init__(self, api_url: str, bot_token: str, client: httpx.Client | None = None) -> None:
         self._api_url = api_url.rstrip("/")
         self._token = bot_token
-        self._client = client or httpx.Client(timeout=TIMEOUT)
+        self._client = client or shared_client()
 
     def auth_test(self) -> SlackIdentity:
         response, body = self._call("auth.test")

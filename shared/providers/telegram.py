@@ -19,8 +19,7 @@ from shared.providers.errors import (
     ProviderError,
     RateLimited,
 )
-
-TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+from shared.providers.http import shared_client
 
 # The updates a channel needs; explicit, because Telegram otherwise keeps the previous list.
 ALLOWED_UPDATES = (
@@ -42,7 +41,7 @@ class TelegramBot:
 class TelegramClient:
     def __init__(self, api_url: str, bot_token: str, client: httpx.Client | None = None) -> None:
         self._base = f"{api_url.rstrip('/')}/bot{bot_token}"
-        self._client = client or httpx.Client(timeout=TIMEOUT)
+        self._client = client or shared_client()
 
     def get_me(self) -> TelegramBot:
         result = self._call("getMe")

@@ -2,33 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from shared import db, settings
+from shared import db
 from shared.models import Channel, Event, Instance
-from tests.support.processes import environment, run
 from workers import processing
 from workers.effects import ALIVE, Effect
-
-
-@pytest.fixture
-def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    url = f"sqlite:///{tmp_path / 'p.db'}"
-    assert run(["migrate"], environment(DATABASE_URL=url), tmp_path).returncode == 0
-    monkeypatch.setenv("DATABASE_URL", url)
-    monkeypatch.setenv("SECRET_KEY", "k" * 40)
-    caches = (settings.get_settings, db.get_engine, db._session_factory)
-    for cache in caches:
-        cache.cache_clear()
-    yield
-    db.get_engine().dispose()
-    for cache in caches:
-        cache.cache_clear()
 
 
 def _seed(event_types: list[str]) -> list[str]:
