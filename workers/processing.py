@@ -19,6 +19,7 @@ from shared.db import session_scope
 from shared.metrics import EVENTS_PROCESSED, PROCESSING_SECONDS
 from shared.models import Channel, Connection, Event, utcnow
 from workers.effects import Effect, apply
+from workers.effects import discord as discord_effects
 from workers.effects import slack as slack_effects
 from workers.effects import telegram as telegram_effects
 
@@ -27,6 +28,7 @@ log = logging.getLogger(__name__)
 EffectOf = Callable[[str, dict[str, Any]], Effect]
 EFFECTS: dict[str, EffectOf] = {
     "slack": slack_effects.effect_of,
+    "discord": discord_effects.effect_of,
     "telegram": telegram_effects.effect_of,
 }
 

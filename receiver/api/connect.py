@@ -19,12 +19,18 @@ from receiver.api.channels import find_channel, new_channel, record
 from receiver.api.endpoint import Call, endpoint
 from receiver.api.instances import get_instance
 from receiver.api.problems import ProblemError, validation_problem
-from receiver.api.schemas import ConnectIn, SlackCredentials, TelegramCredentials
+from receiver.api.schemas import (
+    ConnectIn,
+    DiscordCredentials,
+    SlackCredentials,
+    TelegramCredentials,
+)
 from receiver.api.serialize import channel_out
 from shared.channel_types import CHANNEL_TYPES
 from shared.crypto import decrypt_json, encrypt_json
 from shared.ids import new_id
 from shared.models import Channel, Connection, utcnow
+from shared.providers.discord import DiscordClient
 from shared.providers.errors import ProviderError
 from shared.providers.slack import SlackClient
 from shared.providers.telegram import TelegramClient
@@ -85,9 +91,28 @@ def connect_telegram(credentials: TelegramCredentials, settings: Settings) -> Co
     )
 
 
+def connect_discord(credentials: DiscordCredentials, settings: Settings) -> Connected:
+    client = DiscordClient(settings.discord_api_url, credentials.bot_token)
+    bot = client.me()
+    client.guild_channels(credentials.guild_id)  # the bot must be in the guild it is given
+    return Connected(
+        name=bot.username,
+        credentials=credentials.model_dump(),
+        hint={"bot_token": mask(credentials.bot_token)},
+        account={"bot_id": bot.id, "username": bot.username, "guild_id": credentials.guild_id},
+        external_identifier=credentials.guild_id,
+        message=(
+            f"Discord bot {bot.username} connected. In the Developer Portal, paste "
+            "webhook_urls.interactions as the Interactions Endpoint URL and "
+            "webhook_urls.events as the Webhook Events URL."
+        ),
+    )
+
+
 Connector = tuple[type[BaseModel], Callable[[Any, Settings], Connected]]
 CONNECTORS: dict[str, Connector] = {
     "slack": (SlackCredentials, connect_slack),
+    "discord": (DiscordCredentials, connect_discord),
     "telegram": (TelegramCredentials, connect_telegram),
 }
 

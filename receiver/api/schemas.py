@@ -43,6 +43,13 @@ class ConnectIn(Strict):
     config: dict[str, Any]
 
 
+class DiscordCredentials(Strict):
+    bot_token: str = Field(min_length=1, max_length=200)
+    public_key: str = Field(pattern=r"^[0-9a-fA-F]{64}$")
+    application_id: str = Field(pattern=r"^[0-9]{1,20}$")
+    guild_id: str = Field(pattern=r"^[0-9]{1,20}$")
+
+
 class TelegramCredentials(Strict):
     bot_token: str = Field(min_length=1, max_length=200, pattern=r"^[0-9]+:[A-Za-z0-9_-]+$")
 

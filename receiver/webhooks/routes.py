@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from receiver.providers import PROVIDERS
+from receiver.providers import PROVIDERS, URL_KINDS
 from receiver.webhooks.intake import WebhookIntake
 
 
@@ -22,7 +22,12 @@ def _endpoint(name: str, url_kind: str = "") -> Callable[[Request], Awaitable[Re
     return receive
 
 
-routes = [
-    Route(f"/webhooks/{name}/{{channel_id}}", _endpoint(name), methods=["POST"])
-    for name in PROVIDERS
-]
+def _routes(name: str) -> list[Route]:
+    base = f"/webhooks/{name}/{{channel_id}}"
+    kinds = URL_KINDS.get(name)
+    if kinds is None:
+        return [Route(base, _endpoint(name), methods=["POST"])]
+    return [Route(f"{base}/{kind}", _endpoint(name, kind), methods=["POST"]) for kind in kinds]
+
+
+routes = [route for name in PROVIDERS for route in _routes(name)]

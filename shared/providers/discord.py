@@ -1,0 +1,77 @@
+"""Discord REST API client (https://discord.com/developers/docs/reference).
+
+Discord needs `User-Agent: DiscordBot ($url, $version)` on every request, answers errors as
+`{"message", "code"}` (10004 Unknown Guild, 50001 Missing Access, 50013 Missing Permissions)
+and rate limits as 429 with `retry_after` in the body, in seconds, as a float
+(https://discord.com/developers/docs/topics/rate-limits). Clients that keep sending invalid
+requests get restricted, so 401s are final.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from shared.providers.errors import (
+    InsufficientPermissions,
+    InvalidCredentials,
+    NetworkError,
+    PlatformError,
+    ProviderError,
+    RateLimited,
+)
+from shared.providers.http import shared_client
+
+USER_AGENT = "DiscordBot (https://github.com/switchboard-dev/switchboard, 0.1.0)"
+_NO_ACCESS = {50001: "Missing Access", 50013: "Missing Permissions"}
+
+
+@dataclass(frozen=True)
+class DiscordBot:
+    id: str
+    username: str
+
+
+class DiscordClient:
+    def __init__(self, api_url: str, bot_token: str, client: httpx.Client | None = None) -> None:
+        self._api_url = api_url.rstrip("/")
+        self._headers = {"Authorization": f"Bot {bot_token}", "User-Agent": USER_AGENT}
+        self._client = client or shared_client()
+
+    def me(self) -> DiscordBot:
+        user = self._get("/users/@me")
+        return DiscordBot(id=str(user.get("id", "")), username=str(user.get("username", "")))
+
+    def guild_channels(self, guild_id: str) -> list[dict[str, Any]]:
+        channels = self._get(f"/guilds/{guild_id}/channels")
+        return [c for c in channels if isinstance(c, dict)] if isinstance(channels, list) else []
+
+    def _get(self, path: str) -> Any:
+        try:
+            response = self._client.get(self._api_url + path, headers=self._headers)
+        except httpx.TransportError as exc:
+            raise NetworkError(f"Discord {path}: {type(exc).__name__}") from None
+        try:
+            body = response.json()
+        except ValueError:
+            raise PlatformError(f"Discord {path}: HTTP {response.status_code}") from None
+        if response.is_success:
+            return body
+        raise _error(path, response, body if isinstance(body, dict) else {})
+
+
+def _error(path: str, response: httpx.Response, body: dict[str, Any]) -> ProviderError:
+    status, code = response.status_code, body.get("code")
+    message = f"Discord {path}: {str(body.get('message', status))[:200]}"
+    if status == 429:
+        retry_after = body.get("retry_after", response.headers.get("retry-after", 1))
+        return RateLimited(message, retry_after=float(retry_after))
+    if status == 401:
+        return InvalidCredentials(message)
+    if status == 403 or code in _NO_ACCESS:
+        return InsufficientPermissions(message)
+    if code == 10004:  # Unknown Guild: the bot is not in the guild given
+        return InvalidCredentials(message)
+    return PlatformError(message)

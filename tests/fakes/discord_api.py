@@ -1,0 +1,400 @@
+"""Fake Discord REST API (v10) server for tests.
+
+Speaks the wire format documented at https://discord.com/developers/docs/reference
+over real HTTP on loopback, so code under test can point ``DISCORD_API_URL`` at
+``FakeDiscordAPI.url`` (which already ends in ``/api/v10``):
+
+* bots authenticate with ``Authorization: Bot <token>``
+  (https://discord.com/developers/docs/reference#authentication); a missing,
+  unknown or revoked token is HTTP 401 ``{"message": "401: Unauthorized",
+  "code": 0}``;
+* Discord requires ``User-Agent: DiscordBot ($url, $versionNumber)``
+  (https://discord.com/developers/docs/reference#user-agent). Real Discord
+  lets Cloudflare block offenders with an HTML page; the fake instead answers
+  HTTP 400 ``{"message": "Bad User-Agent", "code": 0}`` to any request whose
+  User-Agent does not start with ``DiscordBot``, before routing or auth;
+* errors are ``{"message": ..., "code": N}`` with the JSON error codes of
+  https://discord.com/developers/docs/topics/opcodes-and-status-codes#json
+  (``10004`` Unknown Guild, ``50001`` Missing Access);
+* rate limits are HTTP 429 with ``Retry-After`` (whole seconds, rounded up),
+  ``X-RateLimit-*`` headers and ``{"message", "retry_after", "global"}`` with
+  ``retry_after`` in (float) seconds
+  (https://discord.com/developers/docs/topics/rate-limits);
+* an unknown path is 404 ``{"message": "404: Not Found", "code": 0}`` and a
+  known path with the wrong method is 405 ``{"message": "405: Method Not
+  Allowed", "code": 0}``.
+
+Implemented endpoints: ``GET /users/@me``
+(https://discord.com/developers/docs/resources/user#get-current-user) and
+``GET /guilds/{guild.id}/channels``
+(https://discord.com/developers/docs/resources/guild#get-guild-channels).
+Channels are returned in insertion order with ``guild_id`` filled in.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import http
+import math
+import re
+import socket
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any, Self
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+__all__ = ["FakeDiscordAPI", "RecordedRequest"]
+
+_STARTUP_TIMEOUT = 10.0
+_SHUTDOWN_TIMEOUT = 10.0
+_GRACEFUL_SHUTDOWN = 2
+_PREFIX = "/api/v10"
+_RATE_LIMIT = 5
+_ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+
+Params = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    """One HTTP call received by the fake.
+
+    ``path`` is the full request path (including ``/api/v10``); ``headers``
+    have lower-cased names; ``token`` is the ``Bot`` token sent, or ``None``.
+    """
+
+    method: str
+    path: str
+    headers: dict[str, str]
+    token: str | None
+
+
+@dataclass
+class _Bot:
+    """Server-side state behind one bot token."""
+
+    user_id: str
+    username: str
+    guilds: dict[str, list[Params]]
+    denied: set[str] = field(default_factory=set)
+    revoked: bool = False
+
+
+@dataclass(frozen=True)
+class _RateLimit:
+    retry_after: float
+    global_: bool
+
+
+class _ApiError(Exception):
+    """A Discord error answer: HTTP ``status`` with ``{"message", "code"}``."""
+
+    def __init__(self, status: int, message: str, code: int = 0) -> None:
+        super().__init__(status, message, code)
+        self.status = status
+        self.message = message
+        self.code = code
+
+
+_Handler = Callable[[_Bot, dict[str, str]], Any]
+
+
+class FakeDiscordAPI:
+    """Discord REST API v10 stand-in served by uvicorn in a background thread."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._bots: dict[str, _Bot] = {}
+        self._requests: list[RecordedRequest] = []
+        self._rate_limits: deque[_RateLimit] = deque()
+        self._failures: deque[int] = deque()
+        self._delays: deque[float] = deque()
+        # (path pattern relative to /api/v10, method) -> handler
+        self._routes: list[tuple[re.Pattern[str], str, _Handler]] = [
+            (re.compile(r"^/users/@me$"), "GET", self._get_current_user),
+            (
+                re.compile(r"^/guilds/(?P<guild_id>[^/]+)/channels$"),
+                "GET",
+                self._get_guild_channels,
+            ),
+        ]
+        self._app = Starlette(routes=[Route("/{path:path}", self._endpoint, methods=_ALL_METHODS)])
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+        self._port: int | None = None
+
+    # -- lifecycle -----------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        """Base URL ending in ``/api/v10``, suitable for ``DISCORD_API_URL``."""
+        if self._port is None:
+            raise RuntimeError("FakeDiscordAPI is not running")
+        return f"http://127.0.0.1:{self._port}{_PREFIX}"
+
+    def start(self) -> None:
+        """Serve on a free loopback port; return once connections are accepted."""
+        if self._server is not None:
+            raise RuntimeError("FakeDiscordAPI is already running")
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        config = uvicorn.Config(
+            self._app,
+            log_level="warning",
+            log_config=None,
+            lifespan="off",
+            timeout_graceful_shutdown=_GRACEFUL_SHUTDOWN,
+        )
+        server = uvicorn.Server(config)
+        thread = threading.Thread(
+            target=server.run,
+            kwargs={"sockets": [sock]},
+            name=f"fake-discord-api-{port}",
+            daemon=True,
+        )
+        thread.start()
+        deadline = time.monotonic() + _STARTUP_TIMEOUT
+        while not server.started:
+            if not thread.is_alive() or time.monotonic() > deadline:
+                server.should_exit = True
+                thread.join(_SHUTDOWN_TIMEOUT)
+                sock.close()
+                raise RuntimeError("FakeDiscordAPI failed to start")
+            time.sleep(0.005)
+        self._server, self._thread, self._port = server, thread, port
+
+    def stop(self) -> None:
+        """Shut the server down and wait for its thread; no-op if not running."""
+        server, thread = self._server, self._thread
+        if server is None or thread is None:
+            return
+        server.should_exit = True
+        thread.join(_SHUTDOWN_TIMEOUT)
+        self._server = self._thread = self._port = None
+        if thread.is_alive():
+            raise RuntimeError("FakeDiscordAPI did not stop in time")
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    # -- state ---------------------------------------------------------------
+
+    def add_bot(
+        self,
+        token: str,
+        *,
+        user_id: str = "1100000000000000001",
+        username: str = "switchboard",
+        guilds: dict[str, list[dict[str, Any]]] | None = None,
+    ) -> None:
+        """Register (or replace) the bot user behind ``token``.
+
+        ``guilds`` maps guild id -> channel objects (``id``, ``type`` — 0 text,
+        2 voice, 4 category — ``name``, ``position``, ``parent_id``, ``nsfw``);
+        missing keys get defaults and ``guild_id`` is filled in.
+        """
+        bot = _Bot(
+            user_id=user_id,
+            username=username,
+            guilds={
+                guild_id: _normalise_channels(guild_id, channels)
+                for guild_id, channels in (guilds or {}).items()
+            },
+        )
+        with self._lock:
+            self._bots[token] = bot
+
+    def revoke(self, token: str) -> None:
+        """Make later calls with ``token`` answer ``401 Unauthorized``."""
+        with self._lock:
+            self._bots[token].revoked = True
+
+    def deny_guild(self, token: str, guild_id: str) -> None:
+        """Make ``guild_id`` answer 403 ``Missing Access`` (50001) to ``token``."""
+        with self._lock:
+            self._bots[token].denied.add(guild_id)
+
+    def rate_limit_next(self, n: int, retry_after: float = 0.5, global_: bool = False) -> None:
+        """Answer the next ``n`` calls with HTTP 429 (per-user or global limit)."""
+        _check_count(n)
+        if retry_after < 0:
+            raise ValueError("retry_after must be >= 0")
+        with self._lock:
+            self._rate_limits.extend([_RateLimit(retry_after, global_)] * n)
+
+    def fail_next(self, n: int, status: int = 500) -> None:
+        """Answer the next ``n`` calls (not rate limited) with HTTP ``status``."""
+        _check_count(n)
+        if not 400 <= status <= 599:
+            raise ValueError(f"status must be 4xx or 5xx, got {status}")
+        with self._lock:
+            self._failures.extend([status] * n)
+
+    def slow_next(self, n: int, seconds: float) -> None:
+        """Delay the next ``n`` responses (of any kind) by ``seconds``."""
+        _check_count(n)
+        if seconds < 0:
+            raise ValueError("seconds must be >= 0")
+        with self._lock:
+            self._delays.extend([seconds] * n)
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """Snapshot of every call received so far, oldest first."""
+        with self._lock:
+            return list(self._requests)
+
+    # -- HTTP ----------------------------------------------------------------
+
+    async def _endpoint(self, request: Request) -> Response:
+        """Record the call, apply injected faults, then dispatch it."""
+        token = _bot_token(request.headers.get("authorization"))
+        recorded = RecordedRequest(
+            method=request.method,
+            path=request.url.path,
+            headers=dict(request.headers),
+            token=token,
+        )
+        with self._lock:
+            self._requests.append(recorded)
+            delay = self._delays.popleft() if self._delays else 0.0
+            limit = self._rate_limits.popleft() if self._rate_limits else None
+            status = self._failures.popleft() if limit is None and self._failures else None
+        if delay:
+            await asyncio.sleep(delay)
+        if limit is not None:
+            return _rate_limited(limit)
+        if status is not None:
+            message = http.HTTPStatus(status).phrase
+            return _error(_ApiError(status, message))
+        try:
+            return JSONResponse(self._dispatch(request, token))
+        except _ApiError as exc:
+            return _error(exc)
+
+    def _dispatch(self, request: Request, token: str | None) -> Any:
+        if not request.headers.get("user-agent", "").startswith("DiscordBot"):
+            raise _ApiError(400, "Bad User-Agent")
+        path = request.url.path
+        if not path.startswith(_PREFIX + "/"):
+            raise _ApiError(404, "404: Not Found")
+        path = path[len(_PREFIX) :]
+        matched = [(m, method, h) for p, method, h in self._routes if (m := p.match(path))]
+        if not matched:
+            raise _ApiError(404, "404: Not Found")
+        allowed = [(m, h) for m, method, h in matched if method == request.method]
+        if not allowed:
+            raise _ApiError(405, "405: Method Not Allowed")
+        match, handler = allowed[0]
+        with self._lock:
+            bot = self._bots.get(token) if token is not None else None
+            if bot is None or bot.revoked:
+                raise _ApiError(401, "401: Unauthorized")
+            return copy.deepcopy(handler(bot, match.groupdict()))
+
+    # -- endpoints (called with the lock held) ---------------------------------
+
+    def _get_current_user(self, bot: _Bot, _args: dict[str, str]) -> Params:
+        """https://discord.com/developers/docs/resources/user#get-current-user"""
+        return {
+            "id": bot.user_id,
+            "username": bot.username,
+            "discriminator": "0",
+            "global_name": None,
+            "avatar": None,
+            "bot": True,
+            "flags": 0,
+        }
+
+    def _get_guild_channels(self, bot: _Bot, args: dict[str, str]) -> list[Params]:
+        """https://discord.com/developers/docs/resources/guild#get-guild-channels"""
+        guild_id = args["guild_id"]
+        if guild_id in bot.denied:
+            raise _ApiError(403, "Missing Access", 50001)
+        channels = bot.guilds.get(guild_id)
+        if channels is None:
+            raise _ApiError(404, "Unknown Guild", 10004)
+        return channels
+
+
+# -- helpers -----------------------------------------------------------------
+
+
+def _error(exc: _ApiError) -> JSONResponse:
+    """Discord error body ``{"message", "code"}`` with HTTP ``exc.status``."""
+    return JSONResponse({"message": exc.message, "code": exc.code}, status_code=exc.status)
+
+
+def _rate_limited(limit: _RateLimit) -> JSONResponse:
+    """https://discord.com/developers/docs/topics/rate-limits#exceeding-a-rate-limit"""
+    headers = {
+        "Retry-After": str(math.ceil(limit.retry_after)),
+        "X-RateLimit-Limit": str(_RATE_LIMIT),
+        "X-RateLimit-Remaining": "0",
+        "X-RateLimit-Reset": f"{time.time() + limit.retry_after:.3f}",
+        "X-RateLimit-Reset-After": f"{limit.retry_after:.3f}",
+        "X-RateLimit-Scope": "global" if limit.global_ else "user",
+    }
+    if limit.global_:
+        headers["X-RateLimit-Global"] = "true"
+    return JSONResponse(
+        {
+            "message": "You are being rate limited.",
+            "retry_after": float(limit.retry_after),
+            "global": limit.global_,
+        },
+        status_code=429,
+        headers=headers,
+    )
+
+
+def _check_count(n: int) -> None:
+    if n < 0:
+        raise ValueError("n must be >= 0")
+
+
+def _bot_token(header: str | None) -> str | None:
+    """Token from ``Authorization: Bot <token>``; ``None`` for any other scheme."""
+    scheme, _, token = (header or "").partition(" ")
+    return token.strip() or None if scheme.lower() == "bot" else None
+
+
+def _normalise_channels(guild_id: str, channels: list[Params]) -> list[Params]:
+    """Copy channel objects, filling in defaults for the documented fields."""
+    result: list[Params] = []
+    for position, channel in enumerate(channels):
+        if "id" not in channel:
+            raise ValueError("every channel needs an 'id'")
+        full: Params = {
+            "id": str(channel["id"]),
+            "type": 0,
+            "guild_id": guild_id,
+            "name": f"channel-{position}",
+            "position": position,
+            "parent_id": None,
+            "nsfw": False,
+        }
+        full.update(copy.deepcopy(channel))
+        full["id"] = str(full["id"])
+        result.append(full)
+    return result
