@@ -38,26 +38,22 @@ import copy
 import http
 import math
 import re
-import socket
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from tests.fakes.server import LoopbackServer
+
 __all__ = ["FakeDiscordAPI", "RecordedRequest"]
 
-_STARTUP_TIMEOUT = 10.0
-_SHUTDOWN_TIMEOUT = 10.0
-_GRACEFUL_SHUTDOWN = 2
 _PREFIX = "/api/v10"
 _RATE_LIMIT = 5
 _ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
@@ -109,10 +105,13 @@ class _ApiError(Exception):
 _Handler = Callable[[_Bot, dict[str, str]], Any]
 
 
-class FakeDiscordAPI:
+class FakeDiscordAPI(LoopbackServer):
     """Discord REST API v10 stand-in served by uvicorn in a background thread."""
 
+    url_path = _PREFIX
+
     def __init__(self) -> None:
+        super().__init__()
         self._lock = threading.Lock()
         self._bots: dict[str, _Bot] = {}
         self._requests: list[RecordedRequest] = []
@@ -129,73 +128,6 @@ class FakeDiscordAPI:
             ),
         ]
         self._app = Starlette(routes=[Route("/{path:path}", self._endpoint, methods=_ALL_METHODS)])
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
-        self._port: int | None = None
-
-    # -- lifecycle -----------------------------------------------------------
-
-    @property
-    def url(self) -> str:
-        """Base URL ending in ``/api/v10``, suitable for ``DISCORD_API_URL``."""
-        if self._port is None:
-            raise RuntimeError("FakeDiscordAPI is not running")
-        return f"http://127.0.0.1:{self._port}{_PREFIX}"
-
-    def start(self) -> None:
-        """Serve on a free loopback port; return once connections are accepted."""
-        if self._server is not None:
-            raise RuntimeError("FakeDiscordAPI is already running")
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        config = uvicorn.Config(
-            self._app,
-            log_level="warning",
-            log_config=None,
-            lifespan="off",
-            timeout_graceful_shutdown=_GRACEFUL_SHUTDOWN,
-        )
-        server = uvicorn.Server(config)
-        thread = threading.Thread(
-            target=server.run,
-            kwargs={"sockets": [sock]},
-            name=f"fake-discord-api-{port}",
-            daemon=True,
-        )
-        thread.start()
-        deadline = time.monotonic() + _STARTUP_TIMEOUT
-        while not server.started:
-            if not thread.is_alive() or time.monotonic() > deadline:
-                server.should_exit = True
-                thread.join(_SHUTDOWN_TIMEOUT)
-                sock.close()
-                raise RuntimeError("FakeDiscordAPI failed to start")
-            time.sleep(0.005)
-        self._server, self._thread, self._port = server, thread, port
-
-    def stop(self) -> None:
-        """Shut the server down and wait for its thread; no-op if not running."""
-        server, thread = self._server, self._thread
-        if server is None or thread is None:
-            return
-        server.should_exit = True
-        thread.join(_SHUTDOWN_TIMEOUT)
-        self._server = self._thread = self._port = None
-        if thread.is_alive():
-            raise RuntimeError("FakeDiscordAPI did not stop in time")
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     # -- state ---------------------------------------------------------------
 

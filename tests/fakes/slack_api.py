@@ -24,28 +24,23 @@ import copy
 import email.policy
 import http
 import json
-import socket
 import threading
-import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from email.parser import BytesParser
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 from urllib.parse import parse_qsl
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from tests.fakes.server import LoopbackServer
+
 __all__ = ["FakeSlackAPI", "RecordedRequest"]
 
-_STARTUP_TIMEOUT = 10.0
-_SHUTDOWN_TIMEOUT = 10.0
-_GRACEFUL_SHUTDOWN = 2
 _DEFAULT_LIMIT = 100
 _MAX_LIMIT = 1000
 _CURSOR_PREFIX = "team:"
@@ -93,10 +88,13 @@ class _ParamsError(Exception):
 _Handler = Callable[[_Workspace, Params], Params]
 
 
-class FakeSlackAPI:
+class FakeSlackAPI(LoopbackServer):
     """Slack Web API stand-in served by uvicorn in a background thread."""
 
+    url_path = "/api"
+
     def __init__(self) -> None:
+        super().__init__()
         self._lock = threading.Lock()
         self._workspaces: dict[str, _Workspace] = {}
         self._requests: list[RecordedRequest] = []
@@ -110,73 +108,6 @@ class FakeSlackAPI:
         self._app = Starlette(
             routes=[Route("/api/{method:str}", self._endpoint, methods=["GET", "POST"])]
         )
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
-        self._port: int | None = None
-
-    # -- lifecycle -----------------------------------------------------------
-
-    @property
-    def url(self) -> str:
-        """Base URL ending in ``/api``, suitable for ``SLACK_API_URL``."""
-        if self._port is None:
-            raise RuntimeError("FakeSlackAPI is not running")
-        return f"http://127.0.0.1:{self._port}/api"
-
-    def start(self) -> None:
-        """Serve on a free loopback port; return once connections are accepted."""
-        if self._server is not None:
-            raise RuntimeError("FakeSlackAPI is already running")
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        config = uvicorn.Config(
-            self._app,
-            log_level="warning",
-            log_config=None,
-            lifespan="off",
-            timeout_graceful_shutdown=_GRACEFUL_SHUTDOWN,
-        )
-        server = uvicorn.Server(config)
-        thread = threading.Thread(
-            target=server.run,
-            kwargs={"sockets": [sock]},
-            name=f"fake-slack-api-{port}",
-            daemon=True,
-        )
-        thread.start()
-        deadline = time.monotonic() + _STARTUP_TIMEOUT
-        while not server.started:
-            if not thread.is_alive() or time.monotonic() > deadline:
-                server.should_exit = True
-                thread.join(_SHUTDOWN_TIMEOUT)
-                sock.close()
-                raise RuntimeError("FakeSlackAPI failed to start")
-            time.sleep(0.005)
-        self._server, self._thread, self._port = server, thread, port
-
-    def stop(self) -> None:
-        """Shut the server down and wait for its thread; no-op if not running."""
-        server, thread = self._server, self._thread
-        if server is None or thread is None:
-            return
-        server.should_exit = True
-        thread.join(_SHUTDOWN_TIMEOUT)
-        self._server = self._thread = self._port = None
-        if thread.is_alive():
-            raise RuntimeError("FakeSlackAPI did not stop in time")
-
-    def __enter__(self) -> Self:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     # -- state ---------------------------------------------------------------
 
