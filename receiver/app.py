@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 
-from receiver.api import channels, connect, health, instances
+from receiver.api import channels, connect, connections, health, instances
 from receiver.api.problems import ProblemError, on_http_exception, on_problem, on_unexpected
 from receiver.webhooks import routes as webhook_routes
 from receiver.webhooks.event_store import Enqueue, PostgresStore, SqlStore
@@ -56,7 +56,7 @@ def create_app(*, run_workers: bool = False) -> Starlette:
     store = _event_store(settings.database_url, enqueue)
     ingestor = Ingestor(store, writers=WRITERS)
     targets = TargetCache(database_loader(get_engine(), settings.secret))
-    intake = WebhookIntake(targets, ingestor, settings.max_webhook_bytes)
+    intake = WebhookIntake(targets, ingestor, settings.max_webhook_bytes, settings.public_base_url)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -85,6 +85,7 @@ def create_app(*, run_workers: bool = False) -> Starlette:
             *instances.routes,
             *channels.routes,
             *connect.routes,
+            *connections.routes,
             *health.routes,
         ],
         lifespan=lifespan,

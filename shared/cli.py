@@ -83,7 +83,7 @@ def worker(processes: int, threads: int) -> None:
 
 @main.command()
 def scheduler() -> None:
-    """Periodic work: the relay of pending events (and, later, connection syncs)."""
+    """Periodic work: the relay of pending events, and due connection syncs."""
     _require_redis("scheduler")
     import signal
 

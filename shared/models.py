@@ -98,6 +98,29 @@ class Connection(Base):
     validated_at: Mapped[datetime | None]
     channel_count: Mapped[int] = mapped_column(Integer, default=0)
     settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # A sync holds this lease while it runs: claimed with one conditional UPDATE, so two
+    # workers never sync one connection at once, and a crashed sync frees it when it expires.
+    sync_lease_until: Mapped[datetime | None]
+    sync_lease_owner: Mapped[str | None] = mapped_column(String(40))  # the sync message's id
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class RemoteChannel(Base):
+    """A conversation, group or number a sync found in a connection's account."""
+
+    __tablename__ = "remote_channels"
+    __table_args__ = (UniqueConstraint("connection_id", "remote_id"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    connection_id: Mapped[str] = mapped_column(
+        ForeignKey("connections.id", ondelete="CASCADE"), index=True
+    )
+    remote_id: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(300))
+    is_private: Mapped[bool] = mapped_column(Boolean, default=False)
+    member_count: Mapped[int | None] = mapped_column(Integer)
+    sync_enabled: Mapped[bool] = mapped_column(Boolean, default=True)  # the user's choice
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -123,6 +146,8 @@ class Channel(Base):
     error_message: Mapped[str | None] = mapped_column(Text)
     last_event_at: Mapped[datetime | None]
     status_changed_at: Mapped[datetime | None]
+    # The latest QR code to scan (Whapi): `qr_data`, `qr_image_base64`?, `received_at`.
+    qr: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

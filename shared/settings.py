@@ -45,6 +45,7 @@ class Settings(BaseSettings):
 
     max_webhook_bytes: int = Field(default=1_048_576, gt=0)
     relay_lease_seconds: int = Field(default=60, gt=0)
+    sync_check_seconds: float = Field(default=30.0, gt=0)
     log_level: str = "INFO"
 
     @field_validator("database_url")

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from shared.providers.http import shared_client
 from tests.fakes.slack_api import FakeSlackAPI
 from tests.fakes.telegram_api import FakeTelegramAPI
 from tests.support.services import fresh_postgres_database, redis_url
@@ -13,6 +14,14 @@ from tests.support.services import fresh_postgres_database, redis_url
 GOOD_BOT_TOKEN = "xoxb-1111-good-bot-token"
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5-test"
 TELEGRAM_BOT_TOKEN = "7000001:AAH-good_telegram-bot-token"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _close_provider_client() -> Iterator[None]:
+    """In-process tests call providers through the pooled client: close it, sockets and all."""
+    yield
+    shared_client().close()
+    shared_client.cache_clear()
 
 
 @pytest.fixture(scope="session")

@@ -22,6 +22,8 @@ from workers.effects import Effect, apply
 from workers.effects import discord as discord_effects
 from workers.effects import slack as slack_effects
 from workers.effects import telegram as telegram_effects
+from workers.effects import twilio as twilio_effects
+from workers.effects import whapi as whapi_effects
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +32,8 @@ EFFECTS: dict[str, EffectOf] = {
     "slack": slack_effects.effect_of,
     "discord": discord_effects.effect_of,
     "telegram": telegram_effects.effect_of,
+    "whapi": whapi_effects.effect_of,
+    "twilio": twilio_effects.effect_of,
 }
 
 

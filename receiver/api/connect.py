@@ -1,120 +1,33 @@
 """`POST …/channels/{channel}/connect`: validate credentials now, store them encrypted.
 
 `{channel}` is a channel id, or a channel type the instance has at most one of (created here
-when missing). Each provider has a connector: credentials in, what the provider said out.
+when missing). The provider's connector (receiver.api.connectors) validates the credentials.
 """
 
 from __future__ import annotations
 
-import secrets
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 from sqlalchemy import select
 from starlette.routing import Route
 
 from receiver.api.channels import find_channel, new_channel, record
+from receiver.api.connectors import CONNECTORS, Connected
 from receiver.api.endpoint import Call, endpoint
 from receiver.api.instances import get_instance
 from receiver.api.problems import ProblemError, validation_problem
-from receiver.api.schemas import (
-    ConnectIn,
-    DiscordCredentials,
-    SlackCredentials,
-    TelegramCredentials,
-)
+from receiver.api.schemas import ConnectIn
 from receiver.api.serialize import channel_out
 from shared.channel_types import CHANNEL_TYPES
 from shared.crypto import decrypt_json, encrypt_json
 from shared.ids import new_id
 from shared.models import Channel, Connection, utcnow
-from shared.providers.discord import DiscordClient
 from shared.providers.errors import ProviderError
-from shared.providers.slack import SlackClient
-from shared.providers.telegram import TelegramClient
-from shared.settings import Settings
-from workers.actors import configure_webhook
+from shared.webhook_tokens import rotated
+from workers.actors import configure_webhook, request_sync
 from workers.webhook_setup import CONFIGURERS
-
-
-@dataclass(frozen=True)
-class Connected:
-    """What a provider confirmed about the credentials."""
-
-    name: str
-    credentials: dict[str, Any]
-    hint: dict[str, str]
-    account: dict[str, Any]
-    external_identifier: str | None
-    message: str
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
-def mask(secret: str) -> str:
-    """`xoxb-…abcd`: enough to recognise a credential, never enough to use it."""
-    prefix = secret.split("-", 1)[0] + "-" if "-" in secret[:6] else ""
-    return f"{prefix}…{secret[-4:]}" if len(secret) > 8 else "…"
-
-
-def connect_slack(credentials: SlackCredentials, settings: Settings) -> Connected:
-    identity = SlackClient(settings.slack_api_url, credentials.bot_token).auth_test()
-    return Connected(
-        name=identity.team or identity.team_id,
-        credentials=credentials.model_dump(),
-        hint={"bot_token": mask(credentials.bot_token)},
-        account={
-            "team_id": identity.team_id,
-            "team": identity.team,
-            "bot_user_id": identity.bot_user_id,
-            "scopes": list(identity.scopes),
-        },
-        external_identifier=identity.team_id,
-        message=(
-            f"Slack workspace {identity.team or identity.team_id} connected. Paste the "
-            "webhook URL into your Slack app's Event Subscriptions."
-        ),
-    )
-
-
-def connect_telegram(credentials: TelegramCredentials, settings: Settings) -> Connected:
-    bot = TelegramClient(settings.telegram_api_url, credentials.bot_token).get_me()
-    return Connected(
-        name=f"@{bot.username}",
-        # Telegram echoes this secret in a header of every update (setWebhook's secret_token).
-        credentials={**credentials.model_dump(), "webhook_secret": secrets.token_urlsafe(32)},
-        hint={"bot_token": f"{credentials.bot_token.split(':', 1)[0]}:…"},
-        account={"bot_id": bot.id, "username": bot.username},
-        external_identifier=bot.username,
-        message=f"Telegram bot @{bot.username} connected; its webhook is being pointed here.",
-    )
-
-
-def connect_discord(credentials: DiscordCredentials, settings: Settings) -> Connected:
-    client = DiscordClient(settings.discord_api_url, credentials.bot_token)
-    bot = client.me()
-    client.guild_channels(credentials.guild_id)  # the bot must be in the guild it is given
-    return Connected(
-        name=bot.username,
-        credentials=credentials.model_dump(),
-        hint={"bot_token": mask(credentials.bot_token)},
-        account={"bot_id": bot.id, "username": bot.username, "guild_id": credentials.guild_id},
-        external_identifier=credentials.guild_id,
-        message=(
-            f"Discord bot {bot.username} connected. In the Developer Portal, paste "
-            "webhook_urls.interactions as the Interactions Endpoint URL and "
-            "webhook_urls.events as the Webhook Events URL."
-        ),
-    )
-
-
-Connector = tuple[type[BaseModel], Callable[[Any, Settings], Connected]]
-CONNECTORS: dict[str, Connector] = {
-    "slack": (SlackCredentials, connect_slack),
-    "discord": (DiscordCredentials, connect_discord),
-    "telegram": (TelegramCredentials, connect_telegram),
-}
 
 
 def resolve_channel(call: Call[Any], ref: str) -> Channel:
@@ -147,7 +60,7 @@ def connect(call: Call[ConnectIn]) -> dict[str, Any]:
     except ValidationError as exc:
         raise validation_problem(exc) from None
     try:
-        connected = validate(credentials, call.settings)
+        connected = validate(credentials, call.settings, channel)
     except ProviderError as exc:
         raise ProblemError(
             400, exc.code, "The provider refused the credentials", exc.message, error=exc.as_dict()
@@ -155,19 +68,25 @@ def connect(call: Call[ConnectIn]) -> dict[str, Any]:
     connection = _store_connection(call, channel, connected)
     now = utcnow()
     channel.connection_id = connection.id
-    channel.external_identifier = channel.external_identifier or connected.external_identifier
-    channel.status, channel.error_message, channel.status_changed_at = "connected", None, now
+    if connected.identifier_is_authoritative or not channel.external_identifier:
+        channel.external_identifier = connected.external_identifier
+    channel.status, channel.error_message, channel.status_changed_at = connected.status, None, now
+    if connected.qr is not None:
+        channel.qr = {**asdict(connected.qr), "received_at": now.isoformat()}
     record(call, "channel.connect", channel, connection_id=connection.id, provider=channel.provider)
     call.session.flush()
     if channel.provider in CONFIGURERS:
         channel_id = channel.id
         call.after_commit.append(lambda: configure_webhook.send(channel_id))
-    return {
-        "channel": channel_out(channel, call.settings),
-        "status": channel.status,
-        "message": connected.message,
-        **connected.extra,
-    }
+    connection_id = connection.id
+    call.after_commit.append(lambda: request_sync(connection_id))  # list its remote channels
+    answer = {"channel": channel_out(channel, call.settings), "status": channel.status}
+    if connected.qr is not None:
+        answer.update(asdict(connected.qr))
+    return {**answer, "message": connected.message}
+
+
+_ROTATION_KEYS = ("webhook_tokens", "webhook_token_version")
 
 
 def _store_connection(call: Call[Any], channel: Channel, connected: Connected) -> Connection:
@@ -183,11 +102,7 @@ def _store_connection(call: Call[Any], channel: Channel, connected: Connected) -
         )
         call.session.add(connection)
     now = utcnow()
-    credentials = connected.credentials
-    if connection.credentials_encrypted and "webhook_secret" in credentials:
-        # A channel's webhook secret survives reconnects: the provider may still be using it.
-        previous = decrypt_json(call.settings.secret, connection.credentials_encrypted)
-        credentials = {**credentials, "webhook_secret": previous.get("webhook_secret")}
+    credentials = _carried_over(call, connection, channel, connected.credentials)
     connection.name = connected.name
     connection.credentials_encrypted = encrypt_json(call.settings.secret, credentials)
     connection.credentials_hint = connected.hint
@@ -196,6 +111,25 @@ def _store_connection(call: Call[Any], channel: Channel, connected: Connected) -
     connection.validated_at = now
     call.session.flush()
     return connection
+
+
+def _carried_over(
+    call: Call[Any], connection: Connection, channel: Channel, credentials: dict[str, Any]
+) -> dict[str, Any]:
+    """New credentials, plus the webhook secrets a provider may still be sending."""
+    previous = (
+        decrypt_json(call.settings.secret, connection.credentials_encrypted)
+        if connection.credentials_encrypted
+        else {}
+    )
+    if "webhook_secret" in credentials and previous.get("webhook_secret"):
+        # Telegram's secret survives reconnects: setWebhook may not have run again yet.
+        credentials = {**credentials, "webhook_secret": previous["webhook_secret"]}
+    if channel.provider == "whapi":
+        # Each connect rotates the Whapi token; the old one is accepted until Whapi has the new.
+        kept = {k: v for k, v in previous.items() if k in _ROTATION_KEYS}
+        credentials = rotated(call.settings.secret, channel.id, {**credentials, **kept})
+    return credentials
 
 
 routes = [

@@ -57,3 +57,19 @@ class TelegramCredentials(Strict):
 class SlackCredentials(Strict):
     bot_token: str = Field(min_length=1, max_length=500)
     signing_secret: str = Field(min_length=1, max_length=500)
+
+
+class WhapiCredentials(Strict):
+    token: str = Field(min_length=1, max_length=500)
+    # A channel on another Whapi gate; wins over WHAPI_GATE_URL.
+    api_url: str | None = Field(default=None, max_length=500, pattern=r"^https?://[^\s]+$")
+
+
+class TwilioCredentials(Strict):
+    account_sid: str = Field(pattern=r"^AC[0-9a-fA-F]{32}$")
+    auth_token: str = Field(min_length=1, max_length=200)
+
+
+class ChannelSelection(Strict):
+    channel_ids: list[str] = Field(default_factory=list, max_length=10_000)
+    sync_all: bool = False

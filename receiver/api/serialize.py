@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from shared.channel_types import CAPABILITIES
-from shared.models import Channel, Instance
+from shared.models import Channel, Connection, Instance, RemoteChannel
 from shared.settings import Settings
 from shared.webhook_urls import webhook_urls
 
@@ -41,4 +41,36 @@ def channel_out(channel: Channel, settings: Settings) -> dict[str, Any]:
     }
     if urls is not None:
         out["webhook_urls"] = urls
+    if channel.provider == "whapi":
+        # Only a code still waiting to be scanned is worth showing.
+        out["qr"] = channel.qr if channel.status == "awaiting_scan" else None
     return out
+
+
+def connection_out(connection: Connection) -> dict[str, Any]:
+    return {
+        "id": connection.id,
+        "instance_id": connection.instance_id,
+        "platform": connection.platform,
+        "name": connection.name,
+        "status": connection.status,
+        "error": connection.error,
+        "last_sync": iso(connection.last_sync),
+        "validated_at": iso(connection.validated_at),
+        "channel_count": connection.channel_count,
+        "settings": connection.settings,
+        "credentials_hint": connection.credentials_hint,
+        "syncing": connection.sync_lease_owner is not None,
+        "created_at": iso(connection.created_at),
+        "updated_at": iso(connection.updated_at),
+    }
+
+
+def remote_channel_out(remote: RemoteChannel) -> dict[str, Any]:
+    return {
+        "id": remote.remote_id,
+        "name": remote.name,
+        "is_private": remote.is_private,
+        "member_count": remote.member_count,
+        "sync_enabled": remote.sync_enabled,
+    }

@@ -2,7 +2,8 @@
 
 A provider module is a plain module satisfying `WebhookProvider`: `verify` proves authenticity
 on the raw bytes (raising `Refused`), `normalize` parses and maps the payload into a
-`NormalizedEvent` plus the reply the provider expects (raising `Malformed`).
+`NormalizedEvent` plus the reply the provider expects (raising `Malformed`, or `Refused` when
+the parsed body proves it is meant for another channel, as Whapi's `channel_id` can).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ class Malformed(Exception):
 
 @dataclass(frozen=True)
 class Inbound:
-    """A webhook request as received: raw bytes, before any parsing."""
+    """A webhook request as received (raw bytes, before any parsing), and whom it is for."""
 
     channel_id: str
     headers: Mapping[str, str]  # case-insensitive (Starlette's Headers)
@@ -35,6 +36,14 @@ class Inbound:
     path: str  # raw, as on the wire
     query_string: bytes  # raw, never re-encoded
     url_kind: str = ""  # sub-endpoint for providers with several URLs
+    public_base_url: str = ""  # PUBLIC_BASE_URL: what the provider called, behind any proxy
+    external_identifier: str | None = None  # the channel's id at the provider, when known
+
+    @property
+    def public_url(self) -> str:
+        """The URL exactly as the provider called it: raw path and raw query, never rebuilt."""
+        query = self.query_string.decode("latin-1")
+        return f"{self.public_base_url}{self.path}{'?' + query if query else ''}"
 
 
 @dataclass(frozen=True)

@@ -39,11 +39,13 @@ class WebhookIntake:
         targets: TargetCache,
         ingestor: Ingestor,
         max_body_bytes: int,
+        public_base_url: str = "",
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.targets = targets
         self.ingestor = ingestor
         self.max_body_bytes = max_body_bytes
+        self.public_base_url = public_base_url.rstrip("/")
         self.clock = clock
 
     async def receive(
@@ -68,6 +70,8 @@ class WebhookIntake:
             path=request.scope.get("raw_path", b"").decode("latin-1") or request.url.path,
             query_string=request.scope.get("query_string", b""),
             url_kind=url_kind,
+            public_base_url=self.public_base_url,
+            external_identifier=target.external_identifier,
         )
         try:
             provider.verify(inbound, target.credentials, self.clock())
@@ -84,6 +88,8 @@ class WebhookIntake:
             handled = provider.normalize(inbound)
         except Malformed as exc:
             return self._refuse(name, "malformed", channel_id, str(exc))
+        except Refused as exc:  # authentic-looking, but addressed to another channel
+            return self._refuse(name, "bad_signature", channel_id, str(exc))
         if handled.event is None:
             _count(name, "handshake")
             return _response(handled.reply)

@@ -27,6 +27,7 @@ class Target:
     instance_id: str
     provider: str
     credentials: Mapping[str, Any]
+    external_identifier: str | None = None
 
 
 class TargetCache:
@@ -57,7 +58,13 @@ class TargetCache:
 
 def database_loader(engine: Engine, secret_key: str) -> Callable[[str], Target | None]:
     query = (
-        select(Channel.id, Channel.instance_id, Channel.provider, Connection.credentials_encrypted)
+        select(
+            Channel.id,
+            Channel.instance_id,
+            Channel.provider,
+            Connection.credentials_encrypted,
+            Channel.external_identifier,
+        )
         .outerjoin(Connection, Channel.connection_id == Connection.id)
         .where(Channel.id == bindparam("channel_id"))
     )
@@ -68,6 +75,6 @@ def database_loader(engine: Engine, secret_key: str) -> Callable[[str], Target |
         if row is None:
             return None
         credentials = decrypt_json(secret_key, row[3]) if row[3] else {}
-        return Target(row[0], row[1], row[2], credentials)
+        return Target(row[0], row[1], row[2], credentials, row[4])
 
     return load

@@ -17,12 +17,11 @@ import httpx
 from shared.providers.errors import (
     InsufficientPermissions,
     InvalidCredentials,
-    NetworkError,
     PlatformError,
     ProviderError,
     RateLimited,
 )
-from shared.providers.http import shared_client
+from shared.providers.http import send, shared_client
 
 USER_AGENT = "DiscordBot (https://github.com/switchboard-dev/switchboard, 0.1.0)"
 _NO_ACCESS = {50001: "Missing Access", 50013: "Missing Permissions"}
@@ -49,14 +48,10 @@ class DiscordClient:
         return [c for c in channels if isinstance(c, dict)] if isinstance(channels, list) else []
 
     def _get(self, path: str) -> Any:
-        try:
-            response = self._client.get(self._api_url + path, headers=self._headers)
-        except httpx.TransportError as exc:
-            raise NetworkError(f"Discord {path}: {type(exc).__name__}") from None
-        try:
-            body = response.json()
-        except ValueError:
-            raise PlatformError(f"Discord {path}: HTTP {response.status_code}") from None
+        url = self._api_url + path
+        response, body = send(self._client, f"Discord {path}", "GET", url, headers=self._headers)
+        if body is None:
+            raise PlatformError(f"Discord {path}: HTTP {response.status_code}")
         if response.is_success:
             return body
         raise _error(path, response, body if isinstance(body, dict) else {})

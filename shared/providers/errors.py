@@ -4,7 +4,8 @@ ProviderError                  code: the connection error code the API shows
 ├── FinalError                 give up; the user must act
 │   ├── InvalidCredentials     INVALID_CREDENTIALS: the provider does not know this secret
 │   ├── AuthExpired            AUTH_EXPIRED: it did, but it was revoked or expired
-│   └── InsufficientPermissions  INSUFFICIENT_PERMISSIONS: valid, but scopes are missing
+│   ├── InsufficientPermissions  INSUFFICIENT_PERMISSIONS: valid, but scopes are missing
+│   └── RequestRejected        PLATFORM_ERROR: the provider refuses the request itself (4xx)
 └── TransientError             retry later
     ├── RateLimited            RATE_LIMITED: retry after `retry_after` seconds
     ├── NetworkError           NETWORK_ERROR: no answer (DNS, connect, timeout)
@@ -45,6 +46,12 @@ class AuthExpired(FinalError):
 
 class InsufficientPermissions(FinalError):
     code = "INSUFFICIENT_PERMISSIONS"
+
+
+class RequestRejected(FinalError):
+    """Sending the same request again would be refused again."""
+
+    code = "PLATFORM_ERROR"
 
 
 class TransientError(ProviderError):

@@ -15,12 +15,11 @@ from shared.providers.errors import (
     AuthExpired,
     InsufficientPermissions,
     InvalidCredentials,
-    NetworkError,
     PlatformError,
     ProviderError,
     RateLimited,
 )
-from shared.providers.http import shared_client
+from shared.providers.http import send, shared_client
 
 # https://api.slack.com/methods/auth.test#errors and the common errors of every method.
 _ERRORS: dict[str, type[ProviderError]] = {
@@ -34,6 +33,9 @@ _ERRORS: dict[str, type[ProviderError]] = {
     "missing_scope": InsufficientPermissions,
     "ratelimited": PlatformError,  # only with a 429, handled before this table
 }
+
+
+MAX_PAGES = 100  # 20,000 conversations, and never an endless loop
 
 
 @dataclass(frozen=True)
@@ -60,24 +62,38 @@ class SlackClient:
             scopes=tuple(s for s in scopes.split(",") if s),
         )
 
-    def _call(self, method: str, **params: Any) -> tuple[httpx.Response, dict[str, Any]]:
-        try:
-            response = self._client.post(
-                f"{self._api_url}/{method}",
-                data=params,
-                headers={"Authorization": f"Bearer {self._token}"},
+    def conversations(self, private: bool) -> list[dict[str, Any]]:
+        """Every non-archived conversation the bot can see, following `next_cursor`."""
+        types = "public_channel,private_channel" if private else "public_channel"
+        found: list[dict[str, Any]] = []
+        cursor = ""
+        for _ in range(MAX_PAGES):
+            _, body = self._call(
+                "conversations.list", types=types, exclude_archived="true", limit=200, cursor=cursor
             )
-        except httpx.TransportError as exc:
-            raise NetworkError(f"Slack {method}: {type(exc).__name__}") from None
+            found += [c for c in body.get("channels", []) if isinstance(c, dict)]
+            metadata = body.get("response_metadata")
+            cursor = metadata.get("next_cursor", "") if isinstance(metadata, dict) else ""
+            if not cursor:
+                break
+        return found
+
+    def _call(self, method: str, **params: Any) -> tuple[httpx.Response, dict[str, Any]]:
+        response, body = send(
+            self._client,
+            f"Slack {method}",
+            "POST",
+            f"{self._api_url}/{method}",
+            data=params,
+            headers={"Authorization": f"Bearer {self._token}"},
+        )
         if response.status_code == 429:
             retry_after = float(response.headers.get("retry-after", "1"))
             raise RateLimited(f"Slack {method} rate limited", retry_after=retry_after)
         if response.status_code >= 400:
             raise PlatformError(f"Slack {method}: HTTP {response.status_code}")
-        try:
-            body: dict[str, Any] = response.json()
-        except ValueError:
-            raise PlatformError(f"Slack {method}: response is not JSON") from None
+        if not isinstance(body, dict):
+            raise PlatformError(f"Slack {method}: response is not JSON")
         if not body.get("ok"):
             raise _error(method, body)
         return response, body

@@ -14,12 +14,11 @@ import httpx
 
 from shared.providers.errors import (
     InvalidCredentials,
-    NetworkError,
     PlatformError,
     ProviderError,
     RateLimited,
 )
-from shared.providers.http import shared_client
+from shared.providers.http import send, shared_client
 
 # The updates a channel needs; explicit, because Telegram otherwise keeps the previous list.
 ALLOWED_UPDATES = (
@@ -55,15 +54,15 @@ class TelegramClient:
             allowed_updates=list(ALLOWED_UPDATES),
         )
 
+    def get_webhook_info(self) -> dict[str, Any]:
+        info = self._call("getWebhookInfo")
+        return info if isinstance(info, dict) else {}
+
     def _call(self, method: str, **params: Any) -> Any:
-        try:
-            response = self._client.post(f"{self._base}/{method}", json=params)
-        except httpx.TransportError as exc:
-            raise NetworkError(f"Telegram {method}: {type(exc).__name__}") from None
-        try:
-            body: dict[str, Any] = response.json()
-        except ValueError:
-            raise PlatformError(f"Telegram {method}: HTTP {response.status_code}") from None
+        url = f"{self._base}/{method}"  # holds the token: never in a message
+        response, body = send(self._client, f"Telegram {method}", "POST", url, json=params)
+        if not isinstance(body, dict):
+            raise PlatformError(f"Telegram {method}: HTTP {response.status_code}")
         if body.get("ok") is True:
             return body.get("result")
         raise _error(method, response.status_code, body)

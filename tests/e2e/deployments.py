@@ -107,7 +107,8 @@ def distributed(cwd: Path, database_url: str, redis_url: str, **env: str) -> Ite
 
 def _deployment(cwd: Path, port: int, database_url: str, env: dict[str, str]) -> Deployment:
     base_url = f"http://127.0.0.1:{port}"
-    full_env = environment(DATABASE_URL=database_url, PUBLIC_BASE_URL=base_url, **env)
+    # PUBLIC_BASE_URL may be overridden: a TLS-terminating proxy's https URL, for instance.
+    full_env = environment(**{"DATABASE_URL": database_url, "PUBLIC_BASE_URL": base_url, **env})
     return Deployment(base_url, database_url, full_env, cwd)
 
 

@@ -164,5 +164,6 @@ def test_store_failure_is_503_with_retry_after_then_recovers(
     rows = eventually(
         lambda: deployment.sql("SELECT status FROM events WHERE dedup_key = 'Ev503'"),
         lambda r: bool(r) and r[0][0] == "processed",
+        timeout=30,
     )
-    assert [r[0] for r in rows] == ["processed"]
+    assert [r[0] for r in rows] == ["processed"], deployment.logs()[-4000:]

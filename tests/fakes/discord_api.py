@@ -40,7 +40,6 @@ import math
 import re
 import threading
 import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -50,7 +49,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from tests.fakes.server import LoopbackServer
+from tests.fakes.faults import FaultyFake
 
 __all__ = ["FakeDiscordAPI", "RecordedRequest"]
 
@@ -105,7 +104,7 @@ class _ApiError(Exception):
 _Handler = Callable[[_Bot, dict[str, str]], Any]
 
 
-class FakeDiscordAPI(LoopbackServer):
+class FakeDiscordAPI(FaultyFake[RecordedRequest, _RateLimit]):
     """Discord REST API v10 stand-in served by uvicorn in a background thread."""
 
     url_path = _PREFIX
@@ -114,10 +113,6 @@ class FakeDiscordAPI(LoopbackServer):
         super().__init__()
         self._lock = threading.Lock()
         self._bots: dict[str, _Bot] = {}
-        self._requests: list[RecordedRequest] = []
-        self._rate_limits: deque[_RateLimit] = deque()
-        self._failures: deque[int] = deque()
-        self._delays: deque[float] = deque()
         # (path pattern relative to /api/v10, method) -> handler
         self._routes: list[tuple[re.Pattern[str], str, _Handler]] = [
             (re.compile(r"^/users/@me$"), "GET", self._get_current_user),
@@ -168,33 +163,9 @@ class FakeDiscordAPI(LoopbackServer):
 
     def rate_limit_next(self, n: int, retry_after: float = 0.5, global_: bool = False) -> None:
         """Answer the next ``n`` calls with HTTP 429 (per-user or global limit)."""
-        _check_count(n)
         if retry_after < 0:
             raise ValueError("retry_after must be >= 0")
-        with self._lock:
-            self._rate_limits.extend([_RateLimit(retry_after, global_)] * n)
-
-    def fail_next(self, n: int, status: int = 500) -> None:
-        """Answer the next ``n`` calls (not rate limited) with HTTP ``status``."""
-        _check_count(n)
-        if not 400 <= status <= 599:
-            raise ValueError(f"status must be 4xx or 5xx, got {status}")
-        with self._lock:
-            self._failures.extend([status] * n)
-
-    def slow_next(self, n: int, seconds: float) -> None:
-        """Delay the next ``n`` responses (of any kind) by ``seconds``."""
-        _check_count(n)
-        if seconds < 0:
-            raise ValueError("seconds must be >= 0")
-        with self._lock:
-            self._delays.extend([seconds] * n)
-
-    @property
-    def requests(self) -> list[RecordedRequest]:
-        """Snapshot of every call received so far, oldest first."""
-        with self._lock:
-            return list(self._requests)
+        self._log.rate_limit(n, _RateLimit(retry_after, global_))
 
     # -- HTTP ----------------------------------------------------------------
 
@@ -207,11 +178,8 @@ class FakeDiscordAPI(LoopbackServer):
             headers=dict(request.headers),
             token=token,
         )
-        with self._lock:
-            self._requests.append(recorded)
-            delay = self._delays.popleft() if self._delays else 0.0
-            limit = self._rate_limits.popleft() if self._rate_limits else None
-            status = self._failures.popleft() if limit is None and self._failures else None
+        fault = self._log.record(recorded)
+        delay, limit, status = fault.delay, fault.rate_limit, fault.status
         if delay:
             await asyncio.sleep(delay)
         if limit is not None:
@@ -298,11 +266,6 @@ def _rate_limited(limit: _RateLimit) -> JSONResponse:
         status_code=429,
         headers=headers,
     )
-
-
-def _check_count(n: int) -> None:
-    if n < 0:
-        raise ValueError("n must be >= 0")
 
 
 def _bot_token(header: str | None) -> str | None:

@@ -25,7 +25,6 @@ import email.policy
 import http
 import json
 import threading
-from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from email.parser import BytesParser
@@ -37,7 +36,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from tests.fakes.server import LoopbackServer
+from tests.fakes.faults import FaultyFake
 
 __all__ = ["FakeSlackAPI", "RecordedRequest"]
 
@@ -88,7 +87,7 @@ class _ParamsError(Exception):
 _Handler = Callable[[_Workspace, Params], Params]
 
 
-class FakeSlackAPI(LoopbackServer):
+class FakeSlackAPI(FaultyFake[RecordedRequest, int]):
     """Slack Web API stand-in served by uvicorn in a background thread."""
 
     url_path = "/api"
@@ -97,10 +96,6 @@ class FakeSlackAPI(LoopbackServer):
         super().__init__()
         self._lock = threading.Lock()
         self._workspaces: dict[str, _Workspace] = {}
-        self._requests: list[RecordedRequest] = []
-        self._rate_limits: deque[int] = deque()
-        self._failures: deque[int] = deque()
-        self._delays: deque[float] = deque()
         self._handlers: dict[str, _Handler] = {
             "auth.test": self._auth_test,
             "conversations.list": self._conversations_list,
@@ -145,31 +140,7 @@ class FakeSlackAPI(LoopbackServer):
 
     def rate_limit_next(self, n: int, retry_after: int = 1) -> None:
         """Answer the next ``n`` calls with HTTP 429 and ``Retry-After``."""
-        _check_count(n)
-        with self._lock:
-            self._rate_limits.extend([retry_after] * n)
-
-    def fail_next(self, n: int, status: int = 500) -> None:
-        """Answer the next ``n`` calls (not rate limited) with HTTP ``status``."""
-        _check_count(n)
-        if not 400 <= status <= 599:
-            raise ValueError(f"status must be 4xx or 5xx, got {status}")
-        with self._lock:
-            self._failures.extend([status] * n)
-
-    def slow_next(self, n: int, seconds: float) -> None:
-        """Delay the next ``n`` responses (of any kind) by ``seconds``."""
-        _check_count(n)
-        if seconds < 0:
-            raise ValueError("seconds must be >= 0")
-        with self._lock:
-            self._delays.extend([seconds] * n)
-
-    @property
-    def requests(self) -> list[RecordedRequest]:
-        """Snapshot of every call received so far, oldest first."""
-        with self._lock:
-            return list(self._requests)
+        self._log.rate_limit(n, retry_after)
 
     # -- HTTP ----------------------------------------------------------------
 
@@ -193,11 +164,8 @@ class FakeSlackAPI(LoopbackServer):
             headers=dict(request.headers),
             params=params,
         )
-        with self._lock:
-            self._requests.append(recorded)
-            delay = self._delays.popleft() if self._delays else 0.0
-            retry_after = self._rate_limits.popleft() if self._rate_limits else None
-            status = self._failures.popleft() if retry_after is None and self._failures else None
+        fault = self._log.record(recorded)
+        delay, retry_after, status = fault.delay, fault.rate_limit, fault.status
         if delay:
             await asyncio.sleep(delay)
         if retry_after is not None:
@@ -284,11 +252,6 @@ class FakeSlackAPI(LoopbackServer):
 def _error(code: str) -> JSONResponse:
     """Slack-style error: HTTP 200 with ``ok: false``."""
     return JSONResponse({"ok": False, "error": code})
-
-
-def _check_count(n: int) -> None:
-    if n < 0:
-        raise ValueError("n must be >= 0")
 
 
 def _as_str(value: object) -> str | None:

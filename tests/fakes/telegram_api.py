@@ -30,7 +30,6 @@ import http
 import json
 import re
 import threading
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from email.parser import BytesParser
@@ -42,7 +41,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from tests.fakes.server import LoopbackServer
+from tests.fakes.faults import FaultyFake
 
 __all__ = ["FakeTelegramAPI", "RecordedRequest"]
 
@@ -104,7 +103,7 @@ class _Ok:
 _Handler = Callable[[_Bot, Params], _Ok]
 
 
-class FakeTelegramAPI(LoopbackServer):
+class FakeTelegramAPI(FaultyFake[RecordedRequest, int]):
     """Telegram Bot API stand-in served by uvicorn in a background thread."""
 
     url_path = ""
@@ -113,10 +112,6 @@ class FakeTelegramAPI(LoopbackServer):
         super().__init__()
         self._lock = threading.Lock()
         self._bots: dict[str, _Bot] = {}
-        self._requests: list[RecordedRequest] = []
-        self._rate_limits: deque[int] = deque()
-        self._failures: deque[int] = deque()
-        self._delays: deque[float] = deque()
         handlers: dict[str, _Handler] = {
             "getMe": self._get_me,
             "setWebhook": self._set_webhook,
@@ -177,33 +172,9 @@ class FakeTelegramAPI(LoopbackServer):
 
     def rate_limit_next(self, n: int, retry_after: int = 1) -> None:
         """Answer the next ``n`` calls with HTTP 429 and ``parameters.retry_after``."""
-        _check_count(n)
         if retry_after < 0:
             raise ValueError("retry_after must be >= 0")
-        with self._lock:
-            self._rate_limits.extend([retry_after] * n)
-
-    def fail_next(self, n: int, status: int = 500) -> None:
-        """Answer the next ``n`` calls (not rate limited) with HTTP ``status``."""
-        _check_count(n)
-        if not 400 <= status <= 599:
-            raise ValueError(f"status must be 4xx or 5xx, got {status}")
-        with self._lock:
-            self._failures.extend([status] * n)
-
-    def slow_next(self, n: int, seconds: float) -> None:
-        """Delay the next ``n`` responses (of any kind) by ``seconds``."""
-        _check_count(n)
-        if seconds < 0:
-            raise ValueError("seconds must be >= 0")
-        with self._lock:
-            self._delays.extend([seconds] * n)
-
-    @property
-    def requests(self) -> list[RecordedRequest]:
-        """Snapshot of every call received so far, oldest first."""
-        with self._lock:
-            return list(self._requests)
+        self._log.rate_limit(n, retry_after)
 
     # -- HTTP ----------------------------------------------------------------
 
@@ -226,11 +197,8 @@ class FakeTelegramAPI(LoopbackServer):
             headers=dict(request.headers),
             params=params,
         )
-        with self._lock:
-            self._requests.append(recorded)
-            delay = self._delays.popleft() if self._delays else 0.0
-            retry_after = self._rate_limits.popleft() if self._rate_limits else None
-            status = self._failures.popleft() if retry_after is None and self._failures else None
+        fault = self._log.record(recorded)
+        delay, retry_after, status = fault.delay, fault.rate_limit, fault.status
         if delay:
             await asyncio.sleep(delay)
         if retry_after is not None:
@@ -357,11 +325,6 @@ def _error(error_code: int, description: str) -> JSONResponse:
         {"ok": False, "error_code": error_code, "description": description},
         status_code=error_code,
     )
-
-
-def _check_count(n: int) -> None:
-    if n < 0:
-        raise ValueError("n must be >= 0")
 
 
 def _is_http_url(url: str) -> bool:

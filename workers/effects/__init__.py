@@ -24,6 +24,7 @@ class Effect:
     message: str | None = None  # error_message to go with `status`
     note: str | None = None  # error_message without a status change
     connection_error: dict[str, Any] | None = None  # set on the channel's connection
+    qr: dict[str, str] | None = None  # a QR code to scan (Whapi), kept for the API
 
 
 ALIVE = Effect(alive=True)
@@ -39,6 +40,8 @@ def apply(
         _change_status(channel, effect.status, effect.message, occurred_at)
     elif effect.alive and newer and channel.status in REVIVABLE:
         _change_status(channel, "connected", None, occurred_at)
+    if effect.qr is not None and newer:
+        channel.qr = {**effect.qr, "received_at": occurred_at.isoformat()}
     if effect.note is not None:
         channel.error_message = effect.note
     if effect.connection_error is not None and connection is not None and newer:

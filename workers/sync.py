@@ -1,0 +1,189 @@
+"""Connection syncs (contract §7): claim the connection, ask the provider, record the answer.
+
+A sync runs under a lease on its connection row, taken by one conditional UPDATE and owned by
+the sync message's id: two schedulers enqueueing the same due connection, or an on-demand sync
+racing a scheduled one, end in one sync. A retried message keeps its lease (same owner); a
+crashed worker's lease simply expires.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from shared.crypto import decrypt_json
+from shared.db import session_scope
+from shared.ids import new_id
+from shared.models import Channel, Connection, RemoteChannel, utcnow
+from shared.providers.errors import FinalError, ProviderError
+from shared.settings import get_settings
+from workers.effects import apply
+from workers.sync_providers import SYNCS, SyncReport
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(minutes=10)  # longer than any sync; a crashed one is retried after this
+DEFAULT_INTERVAL_MINUTES = 240
+
+
+@dataclass(frozen=True)
+class Claim:
+    connection_id: str
+    owner: str
+
+
+def interval(connection: Connection) -> timedelta:
+    minutes = (connection.settings or {}).get("sync_interval_minutes", DEFAULT_INTERVAL_MINUTES)
+    return timedelta(minutes=minutes if isinstance(minutes, int) and minutes > 0 else 240)
+
+
+def is_due(connection: Connection, now: datetime) -> bool:
+    if not (connection.settings or {}).get("sync_enabled", True):
+        return False
+    return connection.last_sync is None or connection.last_sync <= now - interval(connection)
+
+
+def claim(connection_id: str, owner: str | None = None, *, due_only: bool = False) -> Claim | None:
+    """Take the connection's sync lease; None if another sync holds it (or it is not due)."""
+    owner = owner or new_id("sync")
+    now = utcnow()
+    with session_scope() as session:
+        connection = session.get(Connection, connection_id)
+        if connection is None or (due_only and not is_due(connection, now)):
+            return None
+        statement = (
+            update(Connection)
+            .where(
+                Connection.id == connection_id,
+                or_(
+                    Connection.sync_lease_until.is_(None),
+                    Connection.sync_lease_until < now,
+                    Connection.sync_lease_owner == owner,
+                ),
+            )
+            .values(sync_lease_until=now + LEASE, sync_lease_owner=owner)
+        )
+        if due_only:  # checked again in the UPDATE: another scheduler may have just synced it
+            due_before = now - interval(connection)
+            statement = statement.where(
+                or_(Connection.last_sync.is_(None), Connection.last_sync <= due_before)
+            )
+        taken = session.execute(statement.execution_options(synchronize_session=False))
+    return Claim(connection_id, owner) if taken.rowcount == 1 else None  # type: ignore[attr-defined]
+
+
+def due_connection_ids() -> list[str]:
+    now = utcnow()
+    with session_scope() as session:
+        free = or_(Connection.sync_lease_until.is_(None), Connection.sync_lease_until < now)
+        connections = session.scalars(select(Connection).where(free))
+        return [c.id for c in connections if is_due(c, now)]
+
+
+def run(connection_id: str, owner: str) -> bool:
+    """Sync under the lease `owner` holds; False if the lease is someone else's.
+
+    Raises the provider's transient error for the caller to retry (the lease is kept); a final
+    error is recorded on the connection and its channels and raised too.
+    """
+    if claim(connection_id, owner) is None:
+        return False
+    settings = get_settings()
+    with session_scope() as session:
+        connection = session.get(Connection, connection_id)
+        if connection is None:
+            return False
+        platform = connection.platform
+        credentials = decrypt_json(settings.secret, connection.credentials_encrypted)
+    try:
+        report = SYNCS[platform](settings, credentials)
+    except FinalError as exc:
+        _record_failure(connection_id, owner, exc, final=True)
+        raise
+    except ProviderError as exc:
+        _record_failure(connection_id, owner, exc, final=False)
+        raise
+    _record_success(connection_id, owner, report)
+    return True
+
+
+def give_up(connection_id: str, owner: str) -> None:
+    """Retries are exhausted: the error stays shown, and the next sync waits a full interval."""
+    with session_scope() as session:
+        connection = session.get(Connection, connection_id)
+        if connection is not None and connection.sync_lease_owner == owner:
+            connection.last_sync = utcnow()
+            _release(connection)
+
+
+def _record_success(connection_id: str, owner: str, report: SyncReport) -> None:
+    now = utcnow()
+    with session_scope() as session:
+        connection = session.get(Connection, connection_id)
+        if connection is None or connection.sync_lease_owner != owner:
+            return  # deleted, or our lease expired and another sync took over
+        connection.status, connection.error = "connected", None
+        connection.last_sync = connection.validated_at = now
+        connection.account = {**(connection.account or {}), **report.account}
+        connection.channel_count = _store_remotes(session, connection_id, report)
+        if report.channel_effect is not None:
+            for channel in _channels(session, connection_id):
+                if channel.enabled:
+                    apply(channel, connection, report.channel_effect, now)
+        _release(connection)
+
+
+def _record_failure(connection_id: str, owner: str, error: ProviderError, *, final: bool) -> None:
+    now = utcnow()
+    with session_scope() as session:
+        connection = session.get(Connection, connection_id)
+        if connection is None or connection.sync_lease_owner != owner:
+            return
+        connection.error = error.as_dict()
+        if not final:
+            return  # retried under the same lease
+        connection.status, connection.last_sync = "error", now
+        for channel in _channels(session, connection_id):
+            if channel.enabled:
+                channel.status, channel.error_message = "error", error.message
+                channel.status_changed_at = now
+        _release(connection)
+
+
+def _store_remotes(session: Session, connection_id: str, report: SyncReport) -> int:
+    """Add new remote channels, rename changed ones, drop vanished ones; keep `sync_enabled`."""
+    existing = {
+        r.remote_id: r
+        for r in session.scalars(
+            select(RemoteChannel).where(RemoteChannel.connection_id == connection_id)
+        )
+    }
+    seen: set[str] = set()
+    for remote in report.remotes:
+        seen.add(remote.remote_id)
+        row = existing.get(remote.remote_id)
+        if row is None:
+            row = RemoteChannel(
+                id=new_id("rch"), connection_id=connection_id, remote_id=remote.remote_id
+            )
+            session.add(row)
+            existing[remote.remote_id] = row
+        row.name, row.is_private = remote.name[:300], remote.is_private
+        row.member_count = remote.member_count
+    for remote_id, row in existing.items():
+        if remote_id not in seen:
+            session.delete(row)
+    return len(seen)
+
+
+def _channels(session: Session, connection_id: str) -> list[Channel]:
+    query = select(Channel).where(Channel.connection_id == connection_id).order_by(Channel.id)
+    return list(session.scalars(query.with_for_update()))
+
+
+def _release(connection: Connection) -> None:
+    connection.sync_lease_until = connection.sync_lease_owner = None
