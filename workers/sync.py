@@ -101,11 +101,8 @@ def run(connection_id: str, owner: str) -> bool:
         credentials = decrypt_json(settings.secret, connection.credentials_encrypted)
     try:
         report = SYNCS[platform](settings, credentials)
-    except FinalError as exc:
-        _record_failure(connection_id, owner, exc, final=True)
-        raise
     except ProviderError as exc:
-        _record_failure(connection_id, owner, exc, final=False)
+        _record_failure(connection_id, owner, exc)
         raise
     _record_success(connection_id, owner, report)
     return True
@@ -126,10 +123,11 @@ def _record_success(connection_id: str, owner: str, report: SyncReport) -> None:
         connection = session.get(Connection, connection_id)
         if connection is None or connection.sync_lease_owner != owner:
             return  # deleted, or our lease expired and another sync took over
-        connection.status, connection.error = "connected", None
-        connection.last_sync = connection.validated_at = now
+        show_accepted(session, connection, now)
+        connection.last_sync = now
         connection.account = {**(connection.account or {}), **report.account}
-        connection.channel_count = _store_remotes(session, connection_id, report)
+        follow_new = (connection.settings or {}).get("sync_all", True) is not False
+        connection.channel_count = _store_remotes(session, connection_id, report, follow_new)
         if report.channel_effect is not None:
             for channel in _channels(session, connection_id):
                 if channel.enabled:
@@ -137,25 +135,51 @@ def _record_success(connection_id: str, owner: str, report: SyncReport) -> None:
         _release(connection)
 
 
-def _record_failure(connection_id: str, owner: str, error: ProviderError, *, final: bool) -> None:
+def _record_failure(connection_id: str, owner: str, error: ProviderError) -> None:
     now = utcnow()
     with session_scope() as session:
         connection = session.get(Connection, connection_id)
         if connection is None or connection.sync_lease_owner != owner:
             return
         connection.error = error.as_dict()
-        if not final:
+        if not isinstance(error, FinalError):
             return  # retried under the same lease
-        connection.status, connection.last_sync = "error", now
-        for channel in _channels(session, connection_id):
-            if channel.enabled:
-                channel.status, channel.error_message = "error", error.message
-                channel.status_changed_at = now
+        connection.last_sync = now
+        show_refused(session, connection, error, now)
         _release(connection)
 
 
-def _store_remotes(session: Session, connection_id: str, report: SyncReport) -> int:
-    """Add new remote channels, rename changed ones, drop vanished ones; keep `sync_enabled`."""
+def show_refused(
+    session: Session, connection: Connection, error: FinalError, now: datetime
+) -> None:
+    """The provider refused the credentials: the connection and its channels say so."""
+    connection.status, connection.error = "error", error.as_dict()
+    for channel in _channels(session, connection.id):
+        if channel.enabled:
+            channel.status, channel.error_message = "error", error.message
+            channel.status_changed_at = now
+
+
+def show_accepted(session: Session, connection: Connection, now: datetime) -> None:
+    """The credentials work (again): channels in error because of them are connected again."""
+    refused = (connection.error or {}).get("message") if connection.status == "error" else None
+    connection.status, connection.error = "connected", None
+    connection.validated_at = now
+    if refused is None:
+        return
+    for channel in _channels(session, connection.id):
+        if channel.enabled and channel.status == "error" and channel.error_message == refused:
+            channel.status, channel.error_message = "connected", None
+            channel.status_changed_at = now
+
+
+def _store_remotes(
+    session: Session, connection_id: str, report: SyncReport, follow_new: bool
+) -> int:
+    """Add new remote channels, rename changed ones, drop vanished ones; keep `sync_enabled`.
+
+    New ones are followed unless the user picked specific channels (`sync_all` false).
+    """
     existing = {
         r.remote_id: r
         for r in session.scalars(
@@ -168,7 +192,10 @@ def _store_remotes(session: Session, connection_id: str, report: SyncReport) -> 
         row = existing.get(remote.remote_id)
         if row is None:
             row = RemoteChannel(
-                id=new_id("rch"), connection_id=connection_id, remote_id=remote.remote_id
+                id=new_id("rch"),
+                connection_id=connection_id,
+                remote_id=remote.remote_id,
+                sync_enabled=follow_new,
             )
             session.add(row)
             existing[remote.remote_id] = row

@@ -9,22 +9,21 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from pydantic import ValidationError
 from sqlalchemy import select
 from starlette.routing import Route
 
 from receiver.api.channels import find_channel, new_channel, record
 from receiver.api.connectors import CONNECTORS, Connected
+from receiver.api.credentials import carried_over, parse_credentials, provider_problems
 from receiver.api.endpoint import Call, endpoint
 from receiver.api.instances import get_instance
-from receiver.api.problems import ProblemError, validation_problem
+from receiver.api.problems import ProblemError
 from receiver.api.schemas import ConnectIn
 from receiver.api.serialize import channel_out
 from shared.channel_types import CHANNEL_TYPES
 from shared.crypto import decrypt_json, encrypt_json
 from shared.ids import new_id
 from shared.models import Channel, Connection, utcnow
-from shared.providers.errors import ProviderError
 from shared.webhook_tokens import rotated
 from workers.actors import configure_webhook, request_sync
 from workers.webhook_setup import CONFIGURERS
@@ -49,22 +48,9 @@ def connect(call: Call[ConnectIn]) -> dict[str, Any]:
     channel = resolve_channel(call, call.path["channel"])
     if not channel.enabled:
         raise ProblemError(409, "CHANNEL_DISABLED", "Enable the channel before connecting it")
-    connector = CONNECTORS.get(channel.provider)
-    if connector is None:
-        raise ProblemError(
-            422, "INVALID_CHANNEL", f"Connecting {channel.provider} is not supported yet"
-        )
-    schema, validate = connector
-    try:
-        credentials = schema.model_validate(call.body.config)
-    except ValidationError as exc:
-        raise validation_problem(exc) from None
-    try:
-        connected = validate(credentials, call.settings, channel)
-    except ProviderError as exc:
-        raise ProblemError(
-            400, exc.code, "The provider refused the credentials", exc.message, error=exc.as_dict()
-        ) from None
+    credentials = parse_credentials(channel.provider, call.body.config)
+    with provider_problems():
+        connected = CONNECTORS[channel.provider](credentials, call.settings, channel)
     connection = _store_connection(call, channel, connected)
     now = utcnow()
     channel.connection_id = connection.id
@@ -84,9 +70,6 @@ def connect(call: Call[ConnectIn]) -> dict[str, Any]:
     if connected.qr is not None:
         answer.update(asdict(connected.qr))
     return {**answer, "message": connected.message}
-
-
-_ROTATION_KEYS = ("webhook_tokens", "webhook_token_version")
 
 
 def _store_connection(call: Call[Any], channel: Channel, connected: Connected) -> Connection:
@@ -122,13 +105,10 @@ def _carried_over(
         if connection.credentials_encrypted
         else {}
     )
-    if "webhook_secret" in credentials and previous.get("webhook_secret"):
-        # Telegram's secret survives reconnects: setWebhook may not have run again yet.
-        credentials = {**credentials, "webhook_secret": previous["webhook_secret"]}
+    credentials = carried_over(previous, credentials)
     if channel.provider == "whapi":
         # Each connect rotates the Whapi token; the old one is accepted until Whapi has the new.
-        kept = {k: v for k, v in previous.items() if k in _ROTATION_KEYS}
-        credentials = rotated(call.settings.secret, channel.id, {**credentials, **kept})
+        credentials = rotated(call.settings.secret, channel.id, credentials)
     return credentials
 
 

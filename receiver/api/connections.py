@@ -1,6 +1,7 @@
 """`/v1/instances/{iid}/connections`: provider accounts, their sync state, and on-demand syncs.
 
-Credentials are write-only: only their masked hints are ever shown.
+Credentials are write-only: only their masked hints are ever shown. New credentials are checked
+with the provider before anything is saved (shared.providers.accounts); a refusal is a 400.
 """
 
 from __future__ import annotations
@@ -8,15 +9,24 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select
+from starlette.responses import Response
 from starlette.routing import Route
 
+from receiver.api.connectors import with_webhook_secret
+from receiver.api.credentials import carried_over, parse_credentials, provider_problems
 from receiver.api.endpoint import Call, NoBody, endpoint
 from receiver.api.instances import get_instance
 from receiver.api.problems import ProblemError
-from receiver.api.schemas import ChannelSelection
+from receiver.api.schemas import ChannelSelection, ConnectionIn, ConnectionUpdate
 from receiver.api.serialize import connection_out, remote_channel_out
-from shared.models import Connection, RemoteChannel
-from workers.actors import request_sync
+from shared.crypto import decrypt_json, encrypt_json
+from shared.ids import new_id
+from shared.models import Channel, Connection, RemoteChannel, utcnow
+from shared.providers.accounts import CHECKS, Account
+from shared.providers.errors import FinalError, ProviderError
+from workers.actors import configure_webhook, request_sync
+from workers.sync import show_accepted, show_refused
+from workers.webhook_setup import CONFIGURERS
 
 
 def find_connection(call: Call[Any]) -> Connection:
@@ -35,6 +45,123 @@ def list_(call: Call[NoBody]) -> dict[str, Any]:
 
 def read(call: Call[NoBody]) -> dict[str, Any]:
     return connection_out(find_connection(call))
+
+
+def create(call: Call[ConnectionIn]) -> dict[str, Any]:
+    get_instance(call, call.instance_id)
+    platform = call.body.platform
+    credentials = _checked(call, platform, call.body.credentials)
+    connection = Connection(
+        id=new_id("conn"),
+        instance_id=call.instance_id,
+        platform=platform,
+        settings={**call.body.settings.model_dump(), "sync_all": True},
+    )
+    _store(call, connection, with_webhook_secret(platform, credentials[0]), credentials[1])
+    connection.name = call.body.name or connection.name
+    call.session.add(connection)
+    call.session.flush()
+    call.audit(
+        "connection.create", "connection", connection.id, call.instance_id, platform=platform
+    )
+    connection_id = connection.id
+    call.after_commit.append(lambda: request_sync(connection_id))  # list its remote channels
+    return connection_out(connection)
+
+
+def update(call: Call[ConnectionUpdate]) -> dict[str, Any]:
+    """Replace the fields given. New credentials are checked first; the channels using the
+    connection are then pointed at Switchboard again and a sync follows."""
+    connection = find_connection(call)
+    body = call.body
+    if body.credentials is not None:
+        credentials, account = _checked(call, connection.platform, body.credentials)
+        previous = decrypt_json(call.settings.secret, connection.credentials_encrypted)
+        _store(call, connection, carried_over(previous, credentials), account)
+        _after_new_credentials(call, connection)
+    if body.name is not None:
+        connection.name = body.name
+    if body.settings is not None:
+        changes = body.settings.model_dump(exclude_none=True)
+        connection.settings = {**(connection.settings or {}), **changes}
+    call.audit(
+        "connection.update",
+        "connection",
+        connection.id,
+        call.instance_id,
+        fields=sorted(body.model_fields_set),  # names only: never the credentials themselves
+    )
+    call.session.flush()
+    return connection_out(connection)
+
+
+def delete(call: Call[NoBody]) -> Response:
+    connection = find_connection(call)
+    query = select(Channel.id).where(Channel.connection_id == connection.id).order_by(Channel.id)
+    in_use = list(call.session.scalars(query))
+    if in_use:
+        raise ProblemError(
+            409,
+            "CONNECTION_IN_USE",
+            "Channels still use this connection; delete them or connect them elsewhere first",
+            channel_ids=in_use,
+        )
+    call.audit("connection.delete", "connection", connection.id, call.instance_id)
+    call.session.delete(connection)  # its remote channels go with it (ON DELETE CASCADE)
+    return Response(status_code=204)
+
+
+def validate(call: Call[NoBody]) -> dict[str, Any]:
+    """Check the stored credentials now; the connection shows the verdict either way."""
+    connection = find_connection(call)
+    credentials = decrypt_json(call.settings.secret, connection.credentials_encrypted)
+    now = utcnow()
+    try:
+        account = CHECKS[connection.platform](call.settings, credentials)
+    except ProviderError as exc:
+        if isinstance(exc, FinalError):
+            show_refused(call.session, connection, exc, now)
+        else:  # not the credentials' fault: shown, but the status stands
+            connection.error = exc.as_dict()
+        return {"valid": False, "error": exc.as_dict()}
+    show_accepted(call.session, connection, now)
+    connection.account = {**(connection.account or {}), **account.details}
+    call.session.flush()
+    return {"valid": True, "connection": connection_out(connection)}
+
+
+def _checked(
+    call: Call[Any], platform: str, document: dict[str, Any]
+) -> tuple[dict[str, Any], Account]:
+    credentials = parse_credentials(platform, document, ("credentials",))
+    plain = credentials.model_dump(exclude_none=True)
+    with provider_problems():
+        return plain, CHECKS[platform](call.settings, plain)
+
+
+def _store(
+    call: Call[Any], connection: Connection, credentials: dict[str, Any], account: Account
+) -> None:
+    connection.name = account.name
+    connection.credentials_encrypted = encrypt_json(call.settings.secret, credentials)
+    connection.credentials_hint = account.hint
+    connection.account = account.details
+    connection.status, connection.error, connection.validated_at = "connected", None, utcnow()
+
+
+def _after_new_credentials(call: Call[Any], connection: Connection) -> None:
+    query = select(Channel.id).where(
+        Channel.connection_id == connection.id, Channel.provider.in_(CONFIGURERS)
+    )
+    channel_ids = list(call.session.scalars(query))
+    connection_id = connection.id
+
+    def follow_up() -> None:
+        for channel_id in channel_ids:
+            configure_webhook.send(channel_id)
+        request_sync(connection_id)
+
+    call.after_commit.append(follow_up)
 
 
 def remote_channels(call: Call[NoBody]) -> dict[str, Any]:
@@ -61,6 +188,8 @@ def select_channels(call: Call[ChannelSelection]) -> dict[str, Any]:
         )
     for remote in remotes:
         remote.sync_enabled = call.body.sync_all or remote.remote_id in chosen
+    # Channels a later sync finds are followed only if the user follows everything.
+    connection.settings = {**(connection.settings or {}), "sync_all": call.body.sync_all}
     call.audit(
         "connection.channels",
         "connection",
@@ -81,21 +210,30 @@ def sync(call: Call[NoBody]) -> dict[str, Any]:
 
 
 BASE = "/v1/instances/{instance_id}/connections"
+ONE = f"{BASE}/{{connection_id}}"
 routes = [
     Route(BASE, endpoint(list_, scope="connections:read"), methods=["GET"]),
-    Route(f"{BASE}/{{connection_id}}", endpoint(read, scope="connections:read"), methods=["GET"]),
     Route(
-        f"{BASE}/{{connection_id}}/channels",
+        BASE,
+        endpoint(create, scope="connections:write", body=ConnectionIn, status=201),
+        methods=["POST"],
+    ),
+    Route(ONE, endpoint(read, scope="connections:read"), methods=["GET"]),
+    Route(ONE, endpoint(update, scope="connections:write", body=ConnectionUpdate), methods=["PUT"]),
+    Route(ONE, endpoint(delete, scope="connections:write"), methods=["DELETE"]),
+    Route(f"{ONE}/validate", endpoint(validate, scope="connections:write"), methods=["POST"]),
+    Route(
+        f"{ONE}/channels",
         endpoint(remote_channels, scope="connections:read"),
         methods=["GET"],
     ),
     Route(
-        f"{BASE}/{{connection_id}}/channels",
+        f"{ONE}/channels",
         endpoint(select_channels, scope="connections:write", body=ChannelSelection),
         methods=["PUT"],
     ),
     Route(
-        f"{BASE}/{{connection_id}}/sync",
+        f"{ONE}/sync",
         endpoint(sync, scope="connections:write", status=202),
         methods=["POST"],
     ),

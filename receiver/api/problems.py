@@ -28,31 +28,39 @@ _CODES_BY_STATUS = {
 
 class ProblemError(Exception):
     def __init__(
-        self, status: int, code: str, title: str, detail: str | None = None, **extra: Any
+        self,
+        status: int,
+        code: str,
+        title: str,
+        detail: str | None = None,
+        *,
+        headers: dict[str, str] | None = None,
+        **extra: Any,
     ) -> None:
         super().__init__(title)
-        self.status, self.code, self.title, self.detail, self.extra = (
-            status,
-            code,
-            title,
-            detail,
-            extra,
-        )
+        self.status, self.code, self.title, self.detail = status, code, title, detail
+        self.headers, self.extra = headers, extra
 
 
 def problem_response(
-    status: int, code: str, title: str, detail: str | None = None, **extra: Any
+    status: int,
+    code: str,
+    title: str,
+    detail: str | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
 ) -> Response:
     body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status, "code": code}
     if detail:
         body["detail"] = detail
     body.update(extra)
-    return JSONResponse(body, status, media_type=MEDIA_TYPE)
+    return JSONResponse(body, status, headers=headers, media_type=MEDIA_TYPE)
 
 
-def validation_problem(exc: ValidationError) -> ProblemError:
+def validation_problem(exc: ValidationError, loc: tuple[str, ...] = ()) -> ProblemError:
+    """422 listing every error; `loc` prefixes where a nested document sits in the request."""
     errors = [
-        {"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]}
+        {"loc": [*loc, *e["loc"]], "msg": e["msg"], "type": e["type"]}
         for e in exc.errors(include_url=False, include_input=False)
     ]
     return ProblemError(422, "VALIDATION_ERROR", "Request is not valid", errors=errors)
@@ -60,7 +68,7 @@ def validation_problem(exc: ValidationError) -> ProblemError:
 
 async def on_problem(_request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ProblemError)
-    return problem_response(exc.status, exc.code, exc.title, exc.detail, **exc.extra)
+    return problem_response(exc.status, exc.code, exc.title, exc.detail, exc.headers, **exc.extra)
 
 
 async def on_http_exception(_request: Request, exc: Exception) -> Response:

@@ -70,6 +70,41 @@ class TwilioCredentials(Strict):
     auth_token: str = Field(min_length=1, max_length=200)
 
 
+# Each platform's credentials (contract §4), as a connection or a connect accepts them.
+CREDENTIALS: dict[str, type[Strict]] = {
+    "slack": SlackCredentials,
+    "discord": DiscordCredentials,
+    "whapi": WhapiCredentials,
+    "twilio": TwilioCredentials,
+    "telegram": TelegramCredentials,
+}
+
+
+class ConnectionSettings(Strict):
+    sync_interval_minutes: int = Field(default=240, ge=5, le=7 * 24 * 60)
+    sync_enabled: bool = True
+
+
+class ConnectionSettingsPatch(Strict):
+    sync_interval_minutes: int | None = Field(default=None, ge=5, le=7 * 24 * 60)
+    sync_enabled: bool | None = None
+
+
+class ConnectionIn(Strict):
+    platform: Provider
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    credentials: dict[str, Any]
+    settings: ConnectionSettings = Field(default_factory=ConnectionSettings)
+
+
+class ConnectionUpdate(Strict):
+    """PUT: the fields given replace the stored ones; new credentials are checked first."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    credentials: dict[str, Any] | None = None
+    settings: ConnectionSettingsPatch | None = None
+
+
 class ChannelSelection(Strict):
     channel_ids: list[str] = Field(default_factory=list, max_length=10_000)
     sync_all: bool = False
