@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 
-from receiver.api import channels, connect, connections, health, instances
+from receiver.api import channels, connect, connections, dead_letters, health, instances
 from receiver.api.problems import ProblemError, on_http_exception, on_problem, on_unexpected
 from receiver.webhooks import routes as webhook_routes
 from receiver.webhooks.event_store import Enqueue, PostgresStore, SqlStore
@@ -86,6 +86,7 @@ def create_app(*, run_workers: bool = False) -> Starlette:
             *channels.routes,
             *connect.routes,
             *connections.routes,
+            *dead_letters.routes,
             *health.routes,
         ],
         lifespan=lifespan,

@@ -181,6 +181,28 @@ class Event(Base):
     processed_at: Mapped[datetime | None]
 
 
+class DeadLetter(Base):
+    """Background work that failed for good: kept until someone redrives it.
+
+    One open letter per (kind, subject): the same work failing again updates it.
+    """
+
+    __tablename__ = "dead_letters"
+    __table_args__ = (Index("ix_dead_letters_instance_status", "instance_id", "status"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    instance_id: Mapped[str | None] = mapped_column(String(40))
+    kind: Mapped[str] = mapped_column(String(30))  # sync | webhook_setup | event
+    subject_id: Mapped[str] = mapped_column(String(40))  # connection, channel or event id
+    actor: Mapped[str] = mapped_column(String(60))
+    error: Mapped[dict[str, Any]]  # {code, message}: never a secret
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+    failures: Mapped[int] = mapped_column(Integer, default=1)
+    status: Mapped[str] = mapped_column(String(20), default="dead")  # dead | redriven
+    failed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    redriven_at: Mapped[datetime | None]
+
+
 class AuditEntry(Base):
     """Who changed what, when. Never a secret value."""
 

@@ -6,10 +6,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from dramatiq.middleware import Retries
+
 from shared.broker import setup_broker
 from shared.logging_setup import quiet_http_clients
+from workers.dead_letters import DeadLetters
 
-setup_broker()
+_broker = setup_broker()
+if not any(isinstance(m, DeadLetters) for m in _broker.middleware):
+    # `after_*` hooks run in reverse order: placed before Retries, ours runs after it, once
+    # Retries has decided whether the message failed for good.
+    _broker.add_middleware(DeadLetters(), before=Retries)
 # Worker processes are started by Dramatiq's CLI, which sets up logging without us.
 quiet_http_clients()
 

@@ -10,14 +10,13 @@ from starlette.routing import Route
 
 from receiver.api.endpoint import Call, NoBody, endpoint
 from receiver.api.instances import get_instance
+from receiver.api.pages import one_page
 from receiver.api.problems import ProblemError
 from receiver.api.schemas import ChannelIn, ChannelPatch
 from receiver.api.serialize import channel_out
 from shared.channel_types import CHANNEL_TYPES, PROVIDER_OF_TYPE, PROVIDERS, STATUSES
 from shared.ids import new_id
 from shared.models import Channel, utcnow
-
-DEFAULT_PAGE, MAX_PAGE = 50, 200
 
 
 def find_channel(call: Call[Any], channel_id: str) -> Channel:
@@ -68,7 +67,7 @@ def create(call: Call[ChannelIn]) -> dict[str, Any]:
 
 def list_(call: Call[NoBody]) -> dict[str, Any]:
     get_instance(call, call.instance_id)
-    query = select(Channel).where(Channel.instance_id == call.instance_id).order_by(Channel.id)
+    query = select(Channel).where(Channel.instance_id == call.instance_id)
     for name, column, allowed in (
         ("status", Channel.status, STATUSES),
         ("channel_type", Channel.channel_type, CHANNEL_TYPES),
@@ -81,26 +80,12 @@ def list_(call: Call[NoBody]) -> dict[str, Any]:
                     422, "VALIDATION_ERROR", f"{name} must be one of {', '.join(allowed)}"
                 )
             query = query.where(column == value)
-    limit = _limit(call.query.get("limit"))
-    cursor = call.query.get("cursor")
-    if cursor:
-        query = query.where(Channel.id > cursor)
-    channels = list(call.session.scalars(query.limit(limit + 1)))
-    page = channels[:limit]
-    next_cursor = page[-1].id if len(channels) > limit else None
+    page, next_cursor = one_page(call.session, query, Channel.id, call.query)
     return {
         "channels": [channel_out(c, call.settings) for c in page],
         "count": len(page),
         "next_cursor": next_cursor,
     }
-
-
-def _limit(raw: str | None) -> int:
-    if raw is None:
-        return DEFAULT_PAGE
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
-        raise ProblemError(422, "VALIDATION_ERROR", f"limit must be 1 to {MAX_PAGE}")
-    return int(raw)
 
 
 def read(call: Call[NoBody]) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from shared.channel_types import CAPABILITIES
-from shared.models import Channel, Connection, Instance, RemoteChannel
+from shared.models import Channel, Connection, DeadLetter, Instance, RemoteChannel
 from shared.settings import Settings
 from shared.webhook_urls import webhook_urls
 
@@ -73,4 +73,20 @@ def remote_channel_out(remote: RemoteChannel) -> dict[str, Any]:
         "is_private": remote.is_private,
         "member_count": remote.member_count,
         "sync_enabled": remote.sync_enabled,
+    }
+
+
+def dead_letter_out(letter: DeadLetter) -> dict[str, Any]:
+    return {
+        "id": letter.id,
+        "instance_id": letter.instance_id,
+        "kind": letter.kind,
+        "subject_id": letter.subject_id,
+        "actor": letter.actor,
+        "error": letter.error,
+        "attempts": letter.attempts,
+        "failures": letter.failures,
+        "status": letter.status,
+        "failed_at": iso(letter.failed_at),
+        "redriven_at": iso(letter.redriven_at),
     }
