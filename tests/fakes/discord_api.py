@@ -15,7 +15,8 @@ over real HTTP on loopback, so code under test can point ``DISCORD_API_URL`` at
   User-Agent does not start with ``DiscordBot``, before routing or auth;
 * errors are ``{"message": ..., "code": N}`` with the JSON error codes of
   https://discord.com/developers/docs/topics/opcodes-and-status-codes#json
-  (``10004`` Unknown Guild, ``50001`` Missing Access);
+  (``10004`` Unknown Guild, ``50001`` Missing Access, ``50013`` Missing
+  Permissions);
 * rate limits are HTTP 429 with ``Retry-After`` (whole seconds, rounded up),
   ``X-RateLimit-*`` headers and ``{"message", "retry_after", "global"}`` with
   ``retry_after`` in (float) seconds
@@ -56,6 +57,7 @@ __all__ = ["FakeDiscordAPI", "RecordedRequest"]
 _PREFIX = "/api/v10"
 _RATE_LIMIT = 5
 _ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+_DENIALS = {50001: "Missing Access", 50013: "Missing Permissions"}
 
 Params = dict[str, Any]
 
@@ -81,7 +83,7 @@ class _Bot:
     user_id: str
     username: str
     guilds: dict[str, list[Params]]
-    denied: set[str] = field(default_factory=set)
+    denied: dict[str, int] = field(default_factory=dict)  # guild id -> JSON error code
     revoked: bool = False
 
 
@@ -156,10 +158,13 @@ class FakeDiscordAPI(FaultyFake[RecordedRequest, _RateLimit]):
         with self._lock:
             self._bots[token].revoked = True
 
-    def deny_guild(self, token: str, guild_id: str) -> None:
-        """Make ``guild_id`` answer 403 ``Missing Access`` (50001) to ``token``."""
+    def deny_guild(self, token: str, guild_id: str, code: int = 50001) -> None:
+        """Make ``guild_id`` answer 403 to ``token``: ``Missing Access`` (50001) or
+        ``Missing Permissions`` (50013)."""
+        if code not in _DENIALS:
+            raise ValueError(f"code must be one of {sorted(_DENIALS)}, got {code}")
         with self._lock:
-            self._bots[token].denied.add(guild_id)
+            self._bots[token].denied[guild_id] = code
 
     def rate_limit_next(self, n: int, retry_after: float = 0.5, global_: bool = False) -> None:
         """Answer the next ``n`` calls with HTTP 429 (per-user or global limit)."""
@@ -229,8 +234,9 @@ class FakeDiscordAPI(FaultyFake[RecordedRequest, _RateLimit]):
     def _get_guild_channels(self, bot: _Bot, args: dict[str, str]) -> list[Params]:
         """https://discord.com/developers/docs/resources/guild#get-guild-channels"""
         guild_id = args["guild_id"]
-        if guild_id in bot.denied:
-            raise _ApiError(403, "Missing Access", 50001)
+        code = bot.denied.get(guild_id)
+        if code is not None:
+            raise _ApiError(403, _DENIALS[code], code)
         channels = bot.guilds.get(guild_id)
         if channels is None:
             raise _ApiError(404, "Unknown Guild", 10004)

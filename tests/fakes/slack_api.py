@@ -78,6 +78,7 @@ class _Workspace:
     scopes: tuple[str, ...]
     channels: list[dict[str, Any]]
     revoked: bool = False
+    refusal: str | None = None  # an error every call answers, e.g. ``account_inactive``
 
 
 class _ParamsError(Exception):
@@ -138,6 +139,12 @@ class FakeSlackAPI(FaultyFake[RecordedRequest, int]):
         with self._lock:
             self._workspaces[token].revoked = True
 
+    def refuse(self, token: str, error: str) -> None:
+        """Make later calls with ``token`` answer ``{"ok": false, "error": error}``, e.g.
+        ``account_inactive`` (user or workspace deleted) or ``token_expired``."""
+        with self._lock:
+            self._workspaces[token].refusal = error
+
     def rate_limit_next(self, n: int, retry_after: int = 1) -> None:
         """Answer the next ``n`` calls with HTTP 429 and ``Retry-After``."""
         self._log.rate_limit(n, retry_after)
@@ -192,6 +199,8 @@ class FakeSlackAPI(FaultyFake[RecordedRequest, int]):
             return _error("invalid_auth")
         if workspace.revoked:
             return _error("token_revoked")
+        if workspace.refusal is not None:
+            return _error(workspace.refusal)
         return JSONResponse(
             handler(workspace, params), headers={"x-oauth-scopes": ",".join(workspace.scopes)}
         )

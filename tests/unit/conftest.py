@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -11,12 +13,22 @@ from shared import db, settings
 from tests.support.processes import environment, run
 
 
+@pytest.fixture(scope="session")
+def migrated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One database migrated through the real CLI (0.6 s); tests get copies of it."""
+    folder = tmp_path_factory.mktemp("migrated")
+    path = folder / "p.db"
+    assert run(["migrate"], environment(DATABASE_URL=f"sqlite:///{path}"), folder).returncode == 0
+    return path
+
+
 @pytest.fixture
-def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def database(migrated: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Settings, engine and sessions point at a fresh database for the test's duration."""
-    url = f"sqlite:///{tmp_path / 'p.db'}"
-    assert run(["migrate"], environment(DATABASE_URL=url), tmp_path).returncode == 0
-    monkeypatch.setenv("DATABASE_URL", url)
+    path = tmp_path / "p.db"
+    with closing(sqlite3.connect(migrated)) as source, closing(sqlite3.connect(path)) as target:
+        source.backup(target)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{path}")
     monkeypatch.setenv("SECRET_KEY", "k" * 40)
     caches = (settings.get_settings, db.get_engine, db._session_factory)
     for cache in caches:

@@ -4,54 +4,17 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
-from shared import db, settings
-from shared.crypto import encrypt_json
-from shared.models import Channel, Connection, Instance
+from shared import settings
 from shared.providers.errors import InvalidCredentials, RateLimited
 from tests.fakes.telegram_api import FakeTelegramAPI
 from tests.fakes.twilio_api import FakeTwilioAPI
 from tests.fakes.whapi_api import FakeWhapiAPI
+from tests.unit.sync_support import seed as _seed
+from tests.unit.sync_support import state as _state
 from workers import sync
-
-
-def _seed(platform: str, channel_type: str, credentials: dict[str, Any]) -> None:
-    secret = settings.get_settings().secret
-    with db.session_scope() as session:
-        session.add(Instance(id="inst_1", name="x"))
-        session.flush()
-        session.add(
-            Connection(
-                id="conn_1",
-                instance_id="inst_1",
-                platform=platform,
-                name=platform,
-                credentials_encrypted=encrypt_json(secret, credentials),
-                settings={"sync_interval_minutes": 240, "sync_enabled": True},
-            )
-        )
-        session.flush()
-        session.add(
-            Channel(
-                id="ch_1",
-                instance_id="inst_1",
-                channel_type=channel_type,
-                provider=platform,
-                connection_id="conn_1",
-                status="connected",
-            )
-        )
-
-
-def _state() -> tuple[Connection, Channel]:
-    with db.session_scope() as session:
-        connection, channel = session.get(Connection, "conn_1"), session.get(Channel, "ch_1")
-        assert connection is not None and channel is not None
-        session.expunge_all()
-        return connection, channel
 
 
 @pytest.fixture

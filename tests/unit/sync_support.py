@@ -1,0 +1,56 @@
+"""What sync tests share: one connection (`conn_1`) with one channel (`ch_1`), and their rows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from shared import db, settings
+from shared.crypto import encrypt_json
+from shared.models import Channel, Connection, Instance, RemoteChannel
+
+
+def seed(platform: str, channel_type: str, credentials: dict[str, Any]) -> None:
+    secret = settings.get_settings().secret
+    with db.session_scope() as session:
+        session.add(Instance(id="inst_1", name="x"))
+        session.flush()
+        session.add(
+            Connection(
+                id="conn_1",
+                instance_id="inst_1",
+                platform=platform,
+                name=platform,
+                credentials_encrypted=encrypt_json(secret, credentials),
+                settings={"sync_interval_minutes": 240, "sync_enabled": True},
+            )
+        )
+        session.flush()
+        session.add(
+            Channel(
+                id="ch_1",
+                instance_id="inst_1",
+                channel_type=channel_type,
+                provider=platform,
+                connection_id="conn_1",
+                status="connected",
+            )
+        )
+
+
+def state() -> tuple[Connection, Channel]:
+    with db.session_scope() as session:
+        connection, channel = session.get(Connection, "conn_1"), session.get(Channel, "ch_1")
+        assert connection is not None and channel is not None
+        session.expunge_all()
+        return connection, channel
+
+
+def remotes() -> dict[str, RemoteChannel]:
+    """The connection's remote channels by remote id."""
+    with db.session_scope() as session:
+        rows = session.scalars(select(RemoteChannel).where(RemoteChannel.connection_id == "conn_1"))
+        found = {row.remote_id: row for row in rows}
+        session.expunge_all()
+        return found
