@@ -46,6 +46,7 @@ class Settings(BaseSettings):
     max_webhook_bytes: int = Field(default=1_048_576, gt=0)
     relay_lease_seconds: int = Field(default=60, gt=0)
     sync_check_seconds: float = Field(default=30.0, gt=0)
+    provider_rate_limits: str = ""  # overrides of shared.providers.rate_limits budgets
     log_level: str = "INFO"
 
     @field_validator("database_url")
@@ -80,6 +81,14 @@ class Settings(BaseSettings):
     def _http_url(cls, value: str) -> str:
         AnyHttpUrl(value)  # raises with a precise message
         return value.rstrip("/")
+
+    @field_validator("provider_rate_limits")
+    @classmethod
+    def _provider_rate_limits(cls, value: str) -> str:
+        from shared.providers.rate_limits import parse_budgets  # it reads these settings
+
+        parse_budgets(value)  # raises ValueError with the reason
+        return value
 
     @field_validator("secret_key")
     @classmethod

@@ -37,6 +37,7 @@ class DiscordClient:
     def __init__(self, api_url: str, bot_token: str, client: httpx.Client | None = None) -> None:
         self._api_url = api_url.rstrip("/")
         self._headers = {"Authorization": f"Bot {bot_token}", "User-Agent": USER_AGENT}
+        self._budget = ("discord", bot_token)
         self._client = client or shared_client()
 
     def me(self) -> DiscordBot:
@@ -49,7 +50,9 @@ class DiscordClient:
 
     def _get(self, path: str) -> Any:
         url = self._api_url + path
-        response, body = send(self._client, f"Discord {path}", "GET", url, headers=self._headers)
+        response, body = send(
+            self._client, f"Discord {path}", "GET", url, headers=self._headers, budget=self._budget
+        )
         if body is None:
             raise PlatformError(f"Discord {path}: HTTP {response.status_code}")
         if response.is_success:

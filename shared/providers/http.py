@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 
 from shared.providers.errors import NetworkError
+from shared.providers.rate_limits import take
 
 TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 
@@ -18,12 +19,21 @@ def shared_client() -> httpx.Client:
 
 
 def send(
-    client: httpx.Client, what: str, method: str, url: str, **kwargs: Any
+    client: httpx.Client,
+    what: str,
+    method: str,
+    url: str,
+    *,
+    budget: tuple[str, str],
+    **kwargs: Any,
 ) -> tuple[httpx.Response, Any]:
     """One request: no answer at all is a NetworkError; the body is its JSON, or None.
 
     `what` names the call in errors (`Slack auth.test`); never the URL, which may hold a token.
+    `budget` is (budget name, the account's secret): the request waits for a slot in it first
+    (shared.providers.rate_limits).
     """
+    take(*budget)
     try:
         response = client.request(method, url, **kwargs)
     except httpx.TransportError as exc:

@@ -19,7 +19,7 @@ from shared.providers.errors import (
     ProviderError,
     RateLimited,
 )
-from shared.providers.http import send, shared_client
+from shared.providers.http import retry_after, send, shared_client
 
 # https://api.slack.com/methods/auth.test#errors and the common errors of every method.
 _ERRORS: dict[str, type[ProviderError]] = {
@@ -36,6 +36,8 @@ _ERRORS: dict[str, type[ProviderError]] = {
 
 
 MAX_PAGES = 100  # 20,000 conversations, and never an endless loop
+# Slack limits each method per workspace by tier; the budget follows the method's tier.
+_TIER2_METHODS = frozenset({"conversations.list"})
 
 
 @dataclass(frozen=True)
@@ -86,10 +88,10 @@ class SlackClient:
             f"{self._api_url}/{method}",
             data=params,
             headers={"Authorization": f"Bearer {self._token}"},
+            budget=("slack.tier2" if method in _TIER2_METHODS else "slack.tier4", self._token),
         )
         if response.status_code == 429:
-            retry_after = float(response.headers.get("retry-after", "1"))
-            raise RateLimited(f"Slack {method} rate limited", retry_after=retry_after)
+            raise RateLimited(f"Slack {method} rate limited", retry_after=retry_after(response))
         if response.status_code >= 400:
             raise PlatformError(f"Slack {method}: HTTP {response.status_code}")
         if not isinstance(body, dict):

@@ -40,6 +40,7 @@ class TelegramBot:
 class TelegramClient:
     def __init__(self, api_url: str, bot_token: str, client: httpx.Client | None = None) -> None:
         self._base = f"{api_url.rstrip('/')}/bot{bot_token}"
+        self._budget = ("telegram", bot_token)
         self._client = client or shared_client()
 
     def get_me(self) -> TelegramBot:
@@ -60,7 +61,9 @@ class TelegramClient:
 
     def _call(self, method: str, **params: Any) -> Any:
         url = f"{self._base}/{method}"  # holds the token: never in a message
-        response, body = send(self._client, f"Telegram {method}", "POST", url, json=params)
+        response, body = send(
+            self._client, f"Telegram {method}", "POST", url, json=params, budget=self._budget
+        )
         if not isinstance(body, dict):
             raise PlatformError(f"Telegram {method}: HTTP {response.status_code}")
         if body.get("ok") is True:

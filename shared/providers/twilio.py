@@ -48,6 +48,7 @@ class TwilioClient:
         self._api_url = api_url.rstrip("/")
         self._account = f"{API_VERSION}/Accounts/{account_sid}"
         self._auth = httpx.BasicAuth(account_sid, auth_token)
+        self._budget = ("twilio", account_sid)  # Twilio's limits are per account
         self._client = client or shared_client()
 
     def account(self) -> TwilioAccount:
@@ -88,7 +89,9 @@ class TwilioClient:
 
     def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         what, url = f"Twilio {_shown(path)}", self._api_url + path
-        response, body = send(self._client, what, method, url, auth=self._auth, **kwargs)
+        response, body = send(
+            self._client, what, method, url, auth=self._auth, budget=self._budget, **kwargs
+        )
         if response.is_success and isinstance(body, dict):
             return body
         raise _error(_shown(path), response, body if isinstance(body, dict) else {})

@@ -52,6 +52,7 @@ class WhapiClient:
     def __init__(self, api_url: str, token: str, client: httpx.Client | None = None) -> None:
         self._api_url = api_url.rstrip("/")
         self._headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+        self._budget = ("whapi", token)
         self._client = client or shared_client()
 
     def health(self) -> dict[str, Any]:
@@ -88,7 +89,13 @@ class WhapiClient:
     def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         url = self._api_url + path
         response, body = send(
-            self._client, f"Whapi {path}", method, url, headers=self._headers, **kwargs
+            self._client,
+            f"Whapi {path}",
+            method,
+            url,
+            headers=self._headers,
+            budget=self._budget,
+            **kwargs,
         )
         if response.is_success and isinstance(body, dict):
             return body

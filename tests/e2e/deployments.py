@@ -122,3 +122,15 @@ def _running(deployment: Deployment, commands: dict[str, list[str]]) -> Iterator
     finally:
         for process in deployment.processes.values():
             process.stop()
+
+
+def restart_workers(deployment: Deployment, processes: int = 1, threads: int = 2) -> None:
+    """Replace the deployment's workers with `processes` processes of `threads` threads."""
+    stop_workers(deployment)
+    args = ["worker", "--processes", str(processes), "--threads", str(threads)]
+    deployment.processes["workers"] = Process(args, deployment.env, deployment.cwd, "workers")
+
+
+def stop_workers(deployment: Deployment) -> None:
+    for name in [n for n in deployment.processes if n.startswith("worker")]:
+        deployment.processes.pop(name).stop()

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from tests.conftest import SIGNING_SECRET
-from tests.e2e.deployments import Deployment, distributed, eventually
+from tests.e2e.deployments import Deployment, distributed, eventually, restart_workers
 from tests.fakes.slack_api import FakeSlackAPI
 from tests.support.processes import Process
 
@@ -48,13 +48,8 @@ def deployment(
     cwd: Path = tmp_path_factory.mktemp("sync")
     env = {"SLACK_API_URL": fake.url, "SYNC_CHECK_SECONDS": "0.3"}
     with distributed(cwd, postgres_url, test_redis_url, **env) as deployment:
-        deployment.processes.pop("worker").stop()
-        extra = {
-            "workers": ["worker", "--processes", "3", "--threads", "2"],
-            "scheduler-a": ["scheduler"],
-            "scheduler-b": ["scheduler"],
-        }
-        for name, args in extra.items():
+        restart_workers(deployment, processes=3, threads=2)
+        for name, args in {"scheduler-a": ["scheduler"], "scheduler-b": ["scheduler"]}.items():
             deployment.processes[name] = Process(args, deployment.env, deployment.cwd, name)
         yield deployment
 

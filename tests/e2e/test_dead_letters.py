@@ -10,9 +10,14 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.deployments import Deployment, distributed, eventually
+from tests.e2e.deployments import (
+    Deployment,
+    distributed,
+    eventually,
+    restart_workers,
+    stop_workers,
+)
 from tests.fakes.telegram_api import FakeTelegramAPI
-from tests.support.processes import Process
 
 pytestmark = pytest.mark.e2e
 
@@ -38,11 +43,6 @@ def deployment(
         yield deployment
 
 
-def _start_worker(deployment: Deployment) -> None:
-    args = ["worker", "--processes", "1", "--threads", "2"]
-    deployment.processes["worker"] = Process(args, deployment.env, deployment.cwd, "worker")
-
-
 def _letters(api: httpx.Client, instance: str, **params: str) -> dict[str, Any]:
     listed: dict[str, Any] = api.get(f"/v1/instances/{instance}/dead-letters", params=params).json()
     return listed
@@ -52,7 +52,7 @@ def test_refused_work_is_dead_lettered_then_redriven(
     deployment: Deployment, api: httpx.Client, fake: FakeTelegramAPI
 ) -> None:
     # The bot is revoked between the connect and the work that follows it.
-    deployment.processes.pop("worker").stop()
+    stop_workers(deployment)
     instance = api.post("/v1/instances", json={"name": "Letters"}).json()["id"]
     connected = api.post(
         f"/v1/instances/{instance}/channels/telegram/connect",
@@ -61,11 +61,11 @@ def test_refused_work_is_dead_lettered_then_redriven(
     assert connected.status_code == 200, connected.text
     channel = connected.json()["channel"]
     fake.revoke(BOT_TOKEN)
-    _start_worker(deployment)
+    restart_workers(deployment)
 
     listed = eventually(lambda: _letters(api, instance), lambda d: d["count"] == 2, timeout=30)
     letters = {d["kind"]: d for d in listed["dead_letters"]}
-    assert set(letters) == {"sync", "webhook_setup"}, deployment.processes["worker"].output()
+    assert set(letters) == {"sync", "webhook_setup"}, deployment.processes["workers"].output()
     assert letters["webhook_setup"]["subject_id"] == channel["id"]
     assert letters["sync"]["subject_id"] == channel["connection_id"]
     assert all(d["error"]["code"] == "INVALID_CREDENTIALS" for d in letters.values())

@@ -25,8 +25,9 @@ import email.policy
 import http
 import json
 import threading
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.parser import BytesParser
 from typing import Any
 from urllib.parse import parse_qsl
@@ -63,6 +64,7 @@ class RecordedRequest:
     api_method: str
     headers: dict[str, str]
     params: Params
+    received_at: float = field(default_factory=time.time)  # wall clock, as rate limits count
 
 
 @dataclass
