@@ -21,7 +21,7 @@ from shared.providers.errors import (
     ProviderError,
     RateLimited,
 )
-from shared.providers.http import send, shared_client
+from shared.providers.http import retry_after, send, shared_client
 
 USER_AGENT = "DiscordBot (https://github.com/switchboard-dev/switchboard, 0.1.0)"
 _NO_ACCESS = {50001: "Missing Access", 50013: "Missing Permissions"}
@@ -53,19 +53,20 @@ class DiscordClient:
         response, body = send(
             self._client, f"Discord {path}", "GET", url, headers=self._headers, budget=self._budget
         )
-        if body is None:
-            raise PlatformError(f"Discord {path}: HTTP {response.status_code}")
-        if response.is_success:
+        if response.is_success and body is not None:
             return body
+        # Errors usually carry JSON; a proxy's 429 or 5xx page may not, and is mapped all the same.
         raise _error(path, response, body if isinstance(body, dict) else {})
 
 
 def _error(path: str, response: httpx.Response, body: dict[str, Any]) -> ProviderError:
     status, code = response.status_code, body.get("code")
     message = f"Discord {path}: {str(body.get('message', status))[:200]}"
-    if status == 429:
-        retry_after = body.get("retry_after", response.headers.get("retry-after", 1))
-        return RateLimited(message, retry_after=float(retry_after))
+    if status == 429:  # the body's `retry_after` is a float in seconds; the header rounds it
+        in_body = body.get("retry_after")
+        if isinstance(in_body, int | float) and not isinstance(in_body, bool):
+            return RateLimited(message, retry_after=float(in_body))
+        return RateLimited(message, retry_after=retry_after(response))
     if status == 401:
         return InvalidCredentials(message)
     if status == 403 or code in _NO_ACCESS:

@@ -17,6 +17,7 @@ from shared.providers.errors import (
     PlatformError,
     ProviderError,
     RateLimited,
+    RequestRejected,
 )
 from shared.providers.http import send, shared_client
 
@@ -80,4 +81,6 @@ def _error(method: str, status: int, body: dict[str, Any]) -> ProviderError:
         return RateLimited(message, retry_after=float(retry_after))
     if status in (401, 404):  # 404: a malformed token (the bot path does not exist)
         return InvalidCredentials(message)
+    if status == 400:  # "Bad Request: bad webhook: …": the same request fails the same way
+        return RequestRejected(message)
     return PlatformError(message)

@@ -95,6 +95,15 @@ def test_a_refused_token_is_final_and_shown(
     assert "Unauthorized" in (_error_message() or "")
 
 
+def test_a_bad_request_is_final_not_retried(
+    telegram_channel: str, fake_telegram: FakeTelegramAPI
+) -> None:
+    fake_telegram.fail_next(1, 400)  # as Telegram answers "Bad Request: bad webhook: …"
+    with pytest.raises(RequestRejected):
+        webhook_setup.configure_webhook(telegram_channel)
+    assert "Bad Request" in (_error_message() or "")
+
+
 WHAPI_TOKEN = "whapi-setup-token"
 USERS_HOOK = {"url": "https://crm.example/hook", "events": [{"type": "messages", "method": "post"}]}
 
