@@ -9,7 +9,15 @@ from contextlib import asynccontextmanager
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 
-from receiver.api import channels, connect, connections, dead_letters, health, instances
+from receiver.api import (
+    channels,
+    connect,
+    connections,
+    dead_letters,
+    events,
+    health,
+    instances,
+)
 from receiver.api.problems import ProblemError, on_http_exception, on_problem, on_unexpected
 from receiver.webhooks import routes as webhook_routes
 from receiver.webhooks.event_store import Enqueue, PostgresStore, SqlStore
@@ -87,6 +95,7 @@ def create_app(*, run_workers: bool = False) -> Starlette:
             *connect.routes,
             *connections.routes,
             *dead_letters.routes,
+            *events.routes,
             *health.routes,
         ],
         lifespan=lifespan,

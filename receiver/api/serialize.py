@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from shared.channel_types import CAPABILITIES
-from shared.models import Channel, Connection, DeadLetter, Instance, RemoteChannel
+from shared.models import Channel, Connection, DeadLetter, Event, Instance, RemoteChannel
 from shared.settings import Settings
 from shared.webhook_urls import webhook_urls
 
@@ -90,3 +90,24 @@ def dead_letter_out(letter: DeadLetter) -> dict[str, Any]:
         "failed_at": iso(letter.failed_at),
         "redriven_at": iso(letter.redriven_at),
     }
+
+
+def event_out(event: Event, *, with_payload: bool = False) -> dict[str, Any]:
+    """Payloads were stripped of credentials when stored (receiver.providers); lists omit them."""
+    out: dict[str, Any] = {
+        "id": event.id,
+        "instance_id": event.instance_id,
+        "channel_id": event.channel_id,
+        "provider": event.provider,
+        "type": event.type,
+        "dedup_key": event.dedup_key,
+        "received_at": iso(event.received_at),
+        "occurred_at": iso(event.occurred_at),
+        "status": event.status,
+        "attempts": event.attempts,
+        "error": event.error,
+        "processed_at": iso(event.processed_at),
+    }
+    if with_payload:
+        out["payload"] = event.payload
+    return out

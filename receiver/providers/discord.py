@@ -73,6 +73,9 @@ def _interaction(payload: dict[str, Any]) -> Handled:
     if isinstance(kind, bool) or not isinstance(kind, int) or not isinstance(interaction_id, str):
         raise Malformed("Discord interaction without type or id")
     name = INTERACTION_TYPES.get(kind, f"type_{kind}")
+    # The interaction token lets its holder answer as the bot for 15 minutes: a credential,
+    # never stored. The dict is ours, parsed from the body just now.
+    payload.pop("token", None)
     event = NormalizedEvent(f"discord.interaction.{name}", interaction_id[:200], payload)
     return Handled(event, DEFERRED)
 

@@ -85,9 +85,11 @@ def test_interaction_ping_is_answered_pong_and_not_stored() -> None:
 
 
 def test_an_interaction_is_stored_and_deferred() -> None:
-    body = json.dumps({"type": 2, "id": "1234", "application_id": "2", "data": {"name": "x"}})
+    interaction = {"type": 2, "id": "1234", "application_id": "2", "data": {"name": "x"}}
+    body = json.dumps({**interaction, "token": "aW50ZXJhY3Rpb24tdG9rZW4"})
     handled = discord.normalize(_inbound(body.encode()))
     assert handled.event is not None
+    assert handled.event.payload == interaction  # the interaction token is never stored
     assert (handled.event.type, handled.event.dedup_key) == (
         "discord.interaction.application_command",
         "1234",
