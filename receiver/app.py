@@ -10,6 +10,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 
 from receiver.api import (
+    audit,
     channels,
     connect,
     connections,
@@ -17,6 +18,7 @@ from receiver.api import (
     events,
     health,
     instances,
+    tokens,
 )
 from receiver.api.problems import ProblemError, on_http_exception, on_problem, on_unexpected
 from receiver.webhooks import routes as webhook_routes
@@ -96,6 +98,8 @@ def create_app(*, run_workers: bool = False) -> Starlette:
             *connections.routes,
             *dead_letters.routes,
             *events.routes,
+            *audit.routes,
+            *tokens.routes,
             *health.routes,
         ],
         lifespan=lifespan,

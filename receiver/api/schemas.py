@@ -108,3 +108,19 @@ class ConnectionUpdate(Strict):
 class ChannelSelection(Strict):
     channel_ids: list[str] = Field(default_factory=list, max_length=10_000)
     sync_all: bool = False
+
+
+Scope = Literal[
+    "channels:read",
+    "channels:write",
+    "connections:read",
+    "connections:write",
+    "events:read",
+    "events:write",
+]
+
+
+class TokenIn(Strict):
+    instance_id: str | None = Field(default=None, max_length=40)
+    scopes: list[Scope] = Field(min_length=1)
+    expires_in: int | None = Field(default=None, ge=60, le=366 * 24 * 3600)  # seconds

@@ -6,7 +6,16 @@ from datetime import datetime
 from typing import Any
 
 from shared.channel_types import CAPABILITIES
-from shared.models import Channel, Connection, DeadLetter, Event, Instance, RemoteChannel
+from shared.models import (
+    ApiToken,
+    AuditEntry,
+    Channel,
+    Connection,
+    DeadLetter,
+    Event,
+    Instance,
+    RemoteChannel,
+)
 from shared.settings import Settings
 from shared.webhook_urls import webhook_urls
 
@@ -111,3 +120,28 @@ def event_out(event: Event, *, with_payload: bool = False) -> dict[str, Any]:
     if with_payload:
         out["payload"] = event.payload
     return out
+
+
+def token_out(token: ApiToken) -> dict[str, Any]:
+    """Never the token itself, nor its hash."""
+    return {
+        "id": token.id,
+        "instance_id": token.instance_id,
+        "scopes": list(token.scopes),
+        "created_at": iso(token.created_at),
+        "expires_at": iso(token.expires_at),
+        "revoked_at": iso(token.revoked_at),
+    }
+
+
+def audit_out(entry: AuditEntry) -> dict[str, Any]:
+    return {
+        "id": entry.id,
+        "instance_id": entry.instance_id,
+        "token_id": entry.token_id,
+        "action": entry.action,
+        "target_type": entry.target_type,
+        "target_id": entry.target_id,
+        "details": entry.details,
+        "created_at": iso(entry.created_at),
+    }

@@ -1,0 +1,67 @@
+"""`/v1/tokens`: org-wide tokens issue, list and revoke tokens (contract §8).
+
+A token's clear text is in the creation answer only; the database keeps its hash.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from starlette.responses import Response
+from starlette.routing import Route
+
+from receiver.api.endpoint import Call, NoBody, endpoint
+from receiver.api.pages import one_page
+from receiver.api.problems import ProblemError
+from receiver.api.schemas import TokenIn
+from receiver.api.serialize import token_out
+from shared import api_tokens
+from shared.models import ApiToken, Instance
+
+
+def create(call: Call[TokenIn]) -> dict[str, Any]:
+    body = call.body
+    if body.instance_id is not None and call.session.get(Instance, body.instance_id) is None:
+        raise ProblemError(404, "INSTANCE_NOT_FOUND", "No such instance")
+    row, clear = api_tokens.issue(
+        call.session,
+        call.settings.secret,
+        instance_id=body.instance_id,
+        scopes=body.scopes,
+        expires_in=body.expires_in,
+    )
+    call.session.flush()
+    call.audit("token.create", "token", row.id, body.instance_id, scopes=list(row.scopes))
+    return {**token_out(row), "token": clear}
+
+
+def list_(call: Call[NoBody]) -> dict[str, Any]:
+    """Every token, revoked and expired ones too (`?instance_id=` narrows to one instance)."""
+    query = select(ApiToken)
+    if instance_id := call.query.get("instance_id"):
+        query = query.where(ApiToken.instance_id == instance_id)
+    page, next_cursor = one_page(call.session, query, ApiToken.id, call.query)
+    return {"tokens": [token_out(t) for t in page], "count": len(page), "next_cursor": next_cursor}
+
+
+def revoke(call: Call[NoBody]) -> Response:
+    token_id = call.path["token_id"]
+    row = call.session.get(ApiToken, token_id)
+    if row is None:
+        raise ProblemError(404, "TOKEN_NOT_FOUND", "No such token")
+    if not api_tokens.revoke(call.session, token_id):
+        raise ProblemError(409, "TOKEN_REVOKED", "The token is already revoked")
+    call.audit("token.revoke", "token", token_id, row.instance_id)
+    return Response(status_code=204)
+
+
+routes = [
+    Route(
+        "/v1/tokens",
+        endpoint(create, scope=None, org_only=True, body=TokenIn, status=201),
+        methods=["POST"],
+    ),
+    Route("/v1/tokens", endpoint(list_, scope=None, org_only=True), methods=["GET"]),
+    Route("/v1/tokens/{token_id}", endpoint(revoke, scope=None, org_only=True), methods=["DELETE"]),
+]
