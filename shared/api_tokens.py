@@ -12,6 +12,7 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Literal, get_args
 
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy.orm import Session
@@ -19,14 +20,15 @@ from sqlalchemy.orm import Session
 from shared.ids import new_id
 from shared.models import ApiToken, utcnow
 
-SCOPES = (
+Scope = Literal[
     "channels:read",
     "channels:write",
     "connections:read",
     "connections:write",
     "events:read",
     "events:write",
-)
+]
+SCOPES: tuple[str, ...] = get_args(Scope)
 PREFIX = "sb_"
 
 

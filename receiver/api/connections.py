@@ -16,6 +16,7 @@ from receiver.api.connectors import with_webhook_secret
 from receiver.api.credentials import carried_over, parse_credentials, provider_problems
 from receiver.api.endpoint import Call, NoBody, endpoint
 from receiver.api.instances import get_instance
+from receiver.api.pages import one_page
 from receiver.api.problems import ProblemError
 from receiver.api.schemas import ChannelSelection, ConnectionIn, ConnectionUpdate
 from receiver.api.serialize import connection_out, remote_channel_out
@@ -39,8 +40,14 @@ def find_connection(call: Call[Any]) -> Connection:
 def list_(call: Call[NoBody]) -> dict[str, Any]:
     get_instance(call, call.instance_id)
     query = select(Connection).where(Connection.instance_id == call.instance_id)
-    connections = [connection_out(c) for c in call.session.scalars(query.order_by(Connection.id))]
-    return {"connections": connections, "count": len(connections)}
+    if (platform := call.query.get("platform")) is not None:
+        query = query.where(Connection.platform == platform)
+    page, next_cursor = one_page(call.session, query, Connection.id, call.query)
+    return {
+        "connections": [connection_out(c) for c in page],
+        "count": len(page),
+        "next_cursor": next_cursor,
+    }
 
 
 def read(call: Call[NoBody]) -> dict[str, Any]:

@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.api_tokens import Scope
+
 ChannelType = Literal["whatsapp", "sms", "voice", "slack", "discord", "telegram"]
 Provider = Literal["whapi", "twilio", "slack", "discord", "telegram"]
 
@@ -108,16 +110,6 @@ class ConnectionUpdate(Strict):
 class ChannelSelection(Strict):
     channel_ids: list[str] = Field(default_factory=list, max_length=10_000)
     sync_all: bool = False
-
-
-Scope = Literal[
-    "channels:read",
-    "channels:write",
-    "connections:read",
-    "connections:write",
-    "events:read",
-    "events:write",
-]
 
 
 class TokenIn(Strict):

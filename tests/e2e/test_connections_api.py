@@ -114,6 +114,10 @@ def test_a_created_connection_is_checked_synced_and_never_shows_secrets(
     assert synced["channel_count"] == 2
     listed = api.get(f"/v1/instances/{instance}/connections").json()
     assert [c["id"] for c in listed["connections"]] == [created["id"]]
+    assert listed["next_cursor"] is None
+    url = f"/v1/instances/{instance}/connections"
+    assert api.get(url, params={"platform": "discord"}).json()["count"] == 0
+    assert api.get(url, params={"platform": "slack"}).json()["count"] == 1
 
 
 def test_an_update_checks_new_credentials_before_saving_them(
