@@ -14,8 +14,13 @@ from starlette.routing import Route
 
 from receiver.api.channels import find_channel, new_channel, record
 from receiver.api.connectors import CONNECTORS, Connected
-from receiver.api.credentials import carried_over, parse_credentials, provider_problems
-from receiver.api.endpoint import Call, endpoint
+from receiver.api.credentials import (
+    ISSUED_SECRETS,
+    carried_over,
+    parse_credentials,
+    provider_problems,
+)
+from receiver.api.endpoint import Call, NoBody, endpoint
 from receiver.api.instances import get_instance
 from receiver.api.problems import ProblemError
 from receiver.api.schemas import ConnectIn
@@ -24,12 +29,14 @@ from shared.channel_types import CHANNEL_TYPES
 from shared.crypto import decrypt_json, encrypt_json
 from shared.ids import new_id
 from shared.models import Channel, Connection, utcnow
+from shared.providers.errors import FinalError
 from shared.webhook_tokens import rotated
 from workers.actors import configure_webhook, request_sync
+from workers.sync import show_refused
 from workers.webhook_setup import CONFIGURERS
 
 
-def resolve_channel(call: Call[Any], ref: str) -> Channel:
+def resolve_channel(call: Call[Any], ref: str, *, create: bool = True) -> Channel:
     if ref not in CHANNEL_TYPES:
         return find_channel(call, ref)
     get_instance(call, call.instance_id)
@@ -41,16 +48,58 @@ def resolve_channel(call: Call[Any], ref: str) -> Channel:
         raise ProblemError(
             409, "AMBIGUOUS_CHANNEL", f"The instance has several {ref} channels; use an id"
         )
-    return matches[0] if matches else new_channel(call, ref)
+    if matches:
+        return matches[0]
+    if not create:
+        raise ProblemError(404, "CHANNEL_NOT_FOUND", f"The instance has no {ref} channel")
+    return new_channel(call, ref)
 
 
 def connect(call: Call[ConnectIn]) -> dict[str, Any]:
-    channel = resolve_channel(call, call.path["channel"])
-    if not channel.enabled:
-        raise ProblemError(409, "CHANNEL_DISABLED", "Enable the channel before connecting it")
+    channel = _enabled(resolve_channel(call, call.path["channel"]))
     credentials = parse_credentials(channel.provider, call.body.config)
     with provider_problems():
         connected = CONNECTORS[channel.provider](credentials, call.settings, channel)
+    answer = _link(call, channel, connected, "channel.connect")
+    return {**answer, "status": channel.status, "message": connected.message}
+
+
+def reconnect(call: Call[NoBody]) -> dict[str, Any]:
+    """Check the stored credentials again now and point the provider here again.
+
+    Refused credentials are an answer, not an error: `success` is false, and the connection
+    and its channels show why.
+    """
+    channel = _enabled(resolve_channel(call, call.path["channel"], create=False))
+    connection = (
+        call.session.get(Connection, channel.connection_id) if channel.connection_id else None
+    )
+    if connection is None:
+        raise ProblemError(409, "NOT_CONNECTED", "Connect the channel before reconnecting it")
+    stored = decrypt_json(call.settings.secret, connection.credentials_encrypted)
+    users = {k: v for k, v in stored.items() if k not in ISSUED_SECRETS}
+    credentials = parse_credentials(channel.provider, users)
+    with provider_problems():
+        try:
+            connected = CONNECTORS[channel.provider](credentials, call.settings, channel)
+        except FinalError as exc:
+            show_refused(call.session, connection, exc, utcnow())
+            record(call, "channel.reconnect", channel, refused=exc.code)
+            out = channel_out(channel, call.settings)
+            return {"success": False, "channel": out, "connected": False, "error": exc.as_dict()}
+    answer = _link(call, channel, connected, "channel.reconnect")
+    connected_now = channel.status == "connected"
+    return {**answer, "success": True, "connected": connected_now, "message": connected.message}
+
+
+def _enabled(channel: Channel) -> Channel:
+    if not channel.enabled:
+        raise ProblemError(409, "CHANNEL_DISABLED", "Enable the channel before connecting it")
+    return channel
+
+
+def _link(call: Call[Any], channel: Channel, connected: Connected, action: str) -> dict[str, Any]:
+    """Store what the provider confirmed, then point it here and sync, once committed."""
     connection = _store_connection(call, channel, connected)
     now = utcnow()
     channel.connection_id = connection.id
@@ -59,17 +108,17 @@ def connect(call: Call[ConnectIn]) -> dict[str, Any]:
     channel.status, channel.error_message, channel.status_changed_at = connected.status, None, now
     if connected.qr is not None:
         channel.qr = {**asdict(connected.qr), "received_at": now.isoformat()}
-    record(call, "channel.connect", channel, connection_id=connection.id, provider=channel.provider)
+    record(call, action, channel, connection_id=connection.id, provider=channel.provider)
     call.session.flush()
     if channel.provider in CONFIGURERS:
         channel_id = channel.id
         call.after_commit.append(lambda: configure_webhook.send(channel_id))
     connection_id = connection.id
     call.after_commit.append(lambda: request_sync(connection_id))  # list its remote channels
-    answer = {"channel": channel_out(channel, call.settings), "status": channel.status}
+    answer: dict[str, Any] = {"channel": channel_out(channel, call.settings)}
     if connected.qr is not None:
         answer.update(asdict(connected.qr))
-    return {**answer, "message": connected.message}
+    return answer
 
 
 def _store_connection(call: Call[Any], channel: Channel, connected: Connected) -> Connection:
@@ -116,6 +165,11 @@ routes = [
     Route(
         "/v1/instances/{instance_id}/channels/{channel}/connect",
         endpoint(connect, scope="channels:write", body=ConnectIn),
+        methods=["POST"],
+    ),
+    Route(
+        "/v1/instances/{instance_id}/channels/{channel}/reconnect",
+        endpoint(reconnect, scope="channels:write"),
         methods=["POST"],
     ),
 ]

@@ -236,3 +236,36 @@ def test_writing_connections_needs_the_write_scope(
         assert reader.delete(_url(created)).status_code == 403
         assert reader.post(_url(created, "/validate")).status_code == 403
     assert api.get(_url(created)).json()["name"] == "Connectors"
+
+
+def test_reconnect_checks_the_stored_credentials_again(
+    api: httpx.Client, instance: str, fake: FakeSlackAPI
+) -> None:
+    token = "xoxb-conn-5-token"
+    fake.add_workspace(token, team_id="T0RE", team="Reconnectors", channels=CHANNELS)
+    base = f"/v1/instances/{instance}/channels"
+    assert api.post(f"{base}/slack/reconnect").status_code == 404  # no slack channel yet
+    sms = api.post(base, json={"channel_type": "sms"}).json()
+    never = api.post(f"{base}/{sms['id']}/reconnect")
+    assert (never.status_code, never.json()["code"]) == (409, "NOT_CONNECTED")
+    config = {"bot_token": token, "signing_secret": SIGNING_SECRET}
+    assert api.post(f"{base}/slack/connect", json={"config": config}).status_code == 200
+
+    again = api.post(f"{base}/slack/reconnect")
+    assert again.status_code == 200, again.text
+    assert (again.json()["success"], again.json()["connected"]) == (True, True)
+
+    fake.revoke(token)
+    refused = api.post(f"{base}/slack/reconnect")
+    assert refused.status_code == 200, refused.text
+    body = refused.json()
+    assert (body["success"], body["connected"]) == (False, False)
+    assert body["error"]["code"] == "AUTH_EXPIRED"
+    assert body["channel"]["status"] == "error"
+    assert token not in refused.text and SIGNING_SECRET not in refused.text
+
+    fake.add_workspace(token, team_id="T0RE", team="Reconnectors", channels=CHANNELS)
+    back = api.post(f"{base}/slack/reconnect").json()
+    assert back["success"] is True and back["channel"]["status"] == "connected"
+    actions = [e["action"] for e in api.get(f"/v1/instances/{instance}/audit").json()["entries"]]
+    assert actions.count("channel.reconnect") == 3

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
@@ -61,31 +61,38 @@ def _send(
     )
 
 
-def _refusals() -> list[tuple[str, Any]]:
-    body = slack.event_callback("EvRefused", slack.message())
-    good = slack.sign(SIGNING_SECRET, body)
-    return [
-        ("tampered body", (body.replace(b"hello", b"hellx"), good)),
-        ("wrong secret", (body, slack.sign("not-the-secret", body))),
-        ("no signature", (body, {k: v for k, v in good.items() if k != "X-Slack-Signature"})),
-        (
-            "no timestamp",
-            (body, {k: v for k, v in good.items() if k != "X-Slack-Request-Timestamp"}),
-        ),
-        ("stale", (body, slack.sign(SIGNING_SECRET, body, int(time.time()) - 400))),
-        ("future", (body, slack.sign(SIGNING_SECRET, body, int(time.time()) + 400))),
-        ("garbage signature", (body, {**good, "X-Slack-Signature": "v0=zz"})),
-    ]
+Signed = tuple[bytes, dict[str, str]]
+REFUSED_BODY = slack.event_callback("EvRefused", slack.message())
 
 
-@pytest.mark.parametrize(("case", "request_"), _refusals(), ids=[c for c, _ in _refusals()])
+def _signed(offset: int = 0) -> dict[str, str]:
+    return slack.sign(SIGNING_SECRET, REFUSED_BODY, int(time.time()) + offset)
+
+
+# Each case builds its request when the test runs: timestamps taken at collection would drift
+# into the accepted window in a long suite.
+REFUSALS: dict[str, Callable[[], Signed]] = {
+    "tampered body": lambda: (REFUSED_BODY.replace(b"hello", b"hellx"), _signed()),
+    "wrong secret": lambda: (REFUSED_BODY, slack.sign("not-the-secret", REFUSED_BODY)),
+    "no signature": lambda: (
+        REFUSED_BODY,
+        {k: v for k, v in _signed().items() if k != "X-Slack-Signature"},
+    ),
+    "no timestamp": lambda: (
+        REFUSED_BODY,
+        {k: v for k, v in _signed().items() if k != "X-Slack-Request-Timestamp"},
+    ),
+    "stale": lambda: (REFUSED_BODY, _signed(-400)),
+    "future": lambda: (REFUSED_BODY, _signed(+400)),
+    "garbage signature": lambda: (REFUSED_BODY, {**_signed(), "X-Slack-Signature": "v0=zz"}),
+}
+
+
+@pytest.mark.parametrize("case", REFUSALS)
 def test_unverified_requests_get_401_and_nothing_is_stored(
-    deployment: Deployment,
-    channel: dict[str, Any],
-    case: str,
-    request_: tuple[bytes, dict[str, str]],
+    deployment: Deployment, channel: dict[str, Any], case: str
 ) -> None:
-    body, headers = request_
+    body, headers = REFUSALS[case]()
     response = _send(deployment, channel["id"], body, headers)
     assert response.status_code == 401, case
     assert response.headers["content-type"] == "application/problem+json"
