@@ -34,7 +34,6 @@ Channels are returned in insertion order with ``guild_id`` filled in.
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import http
 import math
@@ -183,10 +182,8 @@ class FakeDiscordAPI(FaultyFake[RecordedRequest, _RateLimit]):
             headers=dict(request.headers),
             token=token,
         )
-        fault = self._log.record(recorded)
-        delay, limit, status = fault.delay, fault.rate_limit, fault.status
-        if delay:
-            await asyncio.sleep(delay)
+        fault = await self._suffer(recorded)
+        limit, status = fault.rate_limit, fault.status
         if limit is not None:
             return _rate_limited(limit)
         if status is not None:

@@ -1,9 +1,12 @@
 """What every fake provider keeps about its calls: a record of each one, and the faults a test
 has queued for the next ones (slowed, rate limited, failed). `FaultyFake` gives a fake the
-test-facing half; each fake answers its own provider's 429 and keeps `rate_limit_next`."""
+test-facing half and `_suffer` (record a call, wait out its delay); each fake answers its own
+provider's 429. `SecondsFaultyFake` adds `rate_limit_next` for the fakes whose 429 is a whole
+number of seconds (Discord's is a float and a scope, so it keeps its own)."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections import deque
 from dataclasses import dataclass
@@ -86,6 +89,23 @@ class FaultyFake(LoopbackServer, Generic[Request, Limit]):
     def requests(self) -> list[Request]:
         """Snapshot of every call received so far, oldest first."""
         return self._log.calls
+
+    async def _suffer(self, call: Request) -> Fault[Limit]:
+        """Record `call`, wait out its injected delay, and hand back what else it suffers."""
+        fault = self._log.record(call)
+        if fault.delay:
+            await asyncio.sleep(fault.delay)
+        return fault
+
+
+class SecondsFaultyFake(FaultyFake[Request, int]):
+    """A fake whose 429 carries a whole number of seconds to wait."""
+
+    def rate_limit_next(self, n: int, retry_after: int = 1) -> None:
+        """Answer the next ``n`` calls with HTTP 429 saying to retry after ``retry_after`` s."""
+        if retry_after < 0:
+            raise ValueError("retry_after must be >= 0")
+        self._log.rate_limit(n, retry_after)
 
 
 def _check_count(n: int) -> None:

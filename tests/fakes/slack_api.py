@@ -17,7 +17,6 @@ method answers ``unknown_method``.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
 import copy
@@ -37,7 +36,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from tests.fakes.faults import FaultyFake
+from tests.fakes.faults import SecondsFaultyFake
 
 __all__ = ["FakeSlackAPI", "RecordedRequest"]
 
@@ -90,7 +89,7 @@ class _ParamsError(Exception):
 _Handler = Callable[[_Workspace, Params], Params]
 
 
-class FakeSlackAPI(FaultyFake[RecordedRequest, int]):
+class FakeSlackAPI(SecondsFaultyFake[RecordedRequest]):
     """Slack Web API stand-in served by uvicorn in a background thread."""
 
     url_path = "/api"
@@ -147,10 +146,6 @@ class FakeSlackAPI(FaultyFake[RecordedRequest, int]):
         with self._lock:
             self._workspaces[token].refusal = error
 
-    def rate_limit_next(self, n: int, retry_after: int = 1) -> None:
-        """Answer the next ``n`` calls with HTTP 429 and ``Retry-After``."""
-        self._log.rate_limit(n, retry_after)
-
     # -- HTTP ----------------------------------------------------------------
 
     async def _endpoint(self, request: Request) -> Response:
@@ -173,10 +168,8 @@ class FakeSlackAPI(FaultyFake[RecordedRequest, int]):
             headers=dict(request.headers),
             params=params,
         )
-        fault = self._log.record(recorded)
-        delay, retry_after, status = fault.delay, fault.rate_limit, fault.status
-        if delay:
-            await asyncio.sleep(delay)
+        fault = await self._suffer(recorded)
+        retry_after, status = fault.rate_limit, fault.status
         if retry_after is not None:
             return JSONResponse(
                 {"ok": False, "error": "ratelimited"},

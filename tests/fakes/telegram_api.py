@@ -23,7 +23,6 @@ can use loopback receivers. The fake never delivers updates.
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import email.policy
 import http
@@ -41,7 +40,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from tests.fakes.faults import FaultyFake
+from tests.fakes.faults import SecondsFaultyFake
 
 __all__ = ["FakeTelegramAPI", "RecordedRequest"]
 
@@ -103,7 +102,7 @@ class _Ok:
 _Handler = Callable[[_Bot, Params], _Ok]
 
 
-class FakeTelegramAPI(FaultyFake[RecordedRequest, int]):
+class FakeTelegramAPI(SecondsFaultyFake[RecordedRequest]):
     """Telegram Bot API stand-in served by uvicorn in a background thread."""
 
     url_path = ""
@@ -170,12 +169,6 @@ class FakeTelegramAPI(FaultyFake[RecordedRequest, int]):
         with self._lock:
             self._bots[token].last_error = None
 
-    def rate_limit_next(self, n: int, retry_after: int = 1) -> None:
-        """Answer the next ``n`` calls with HTTP 429 and ``parameters.retry_after``."""
-        if retry_after < 0:
-            raise ValueError("retry_after must be >= 0")
-        self._log.rate_limit(n, retry_after)
-
     # -- HTTP ----------------------------------------------------------------
 
     async def _endpoint(self, request: Request) -> Response:
@@ -197,10 +190,8 @@ class FakeTelegramAPI(FaultyFake[RecordedRequest, int]):
             headers=dict(request.headers),
             params=params,
         )
-        fault = self._log.record(recorded)
-        delay, retry_after, status = fault.delay, fault.rate_limit, fault.status
-        if delay:
-            await asyncio.sleep(delay)
+        fault = await self._suffer(recorded)
+        retry_after, status = fault.rate_limit, fault.status
         if retry_after is not None:
             return JSONResponse(
                 {

@@ -34,7 +34,6 @@ and it clamps malformed ``Page``/``PageSize`` values instead of rejecting them.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
 import copy
@@ -58,7 +57,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from tests.fakes.faults import FaultyFake
+from tests.fakes.faults import SecondsFaultyFake
 
 __all__ = ["FakeTwilioAPI", "RecordedRequest"]
 
@@ -114,7 +113,7 @@ class _ApiError(Exception):
 _Handler = Callable[[_Account, RecordedRequest, str], Json]
 
 
-class FakeTwilioAPI(FaultyFake[RecordedRequest, int]):
+class FakeTwilioAPI(SecondsFaultyFake[RecordedRequest]):
     """Twilio REST API stand-in served by uvicorn in a background thread."""
 
     url_path = ""
@@ -223,12 +222,6 @@ class FakeTwilioAPI(FaultyFake[RecordedRequest, int]):
         with self._lock:
             del self._accounts[account_sid].numbers[pn_sid]
 
-    def rate_limit_next(self, n: int, retry_after: int = 1) -> None:
-        """Answer the next ``n`` calls with HTTP 429 and ``Retry-After``."""
-        if retry_after < 0:
-            raise ValueError("retry_after must be >= 0")
-        self._log.rate_limit(n, retry_after)
-
     # -- HTTP ----------------------------------------------------------------
 
     async def _endpoint(self, request: Request) -> Response:
@@ -246,10 +239,8 @@ class FakeTwilioAPI(FaultyFake[RecordedRequest, int]):
             form,
             in_path["account"] if in_path else None,
         )
-        fault = self._log.record(call)
-        delay, retry_after, status = fault.delay, fault.rate_limit, fault.status
-        if delay:
-            await asyncio.sleep(delay)
+        fault = await self._suffer(call)
+        retry_after, status = fault.rate_limit, fault.status
         if retry_after is not None:
             response = _error(429, 20429, "Too Many Requests")
             response.headers["Retry-After"] = str(retry_after)

@@ -28,7 +28,6 @@ The fake never delivers webhooks.
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import http
 import json
@@ -45,7 +44,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from tests.fakes.faults import FaultyFake
+from tests.fakes.faults import SecondsFaultyFake
 
 __all__ = ["FakeWhapiAPI", "RecordedRequest"]
 
@@ -124,7 +123,7 @@ class _ApiError(ValueError):
 _Handler = Callable[[_Channel, dict[str, str], Any], Params]
 
 
-class FakeWhapiAPI(FaultyFake[RecordedRequest, int]):
+class FakeWhapiAPI(SecondsFaultyFake[RecordedRequest]):
     """Whapi.Cloud Gate API stand-in served by uvicorn in a background thread."""
 
     url_path = ""
@@ -234,12 +233,6 @@ class FakeWhapiAPI(FaultyFake[RecordedRequest, int]):
         with self._lock:
             return self._channels[token].wakeups
 
-    def rate_limit_next(self, n: int, retry_after: int = 1) -> None:
-        """Answer the next ``n`` calls with HTTP 429 and ``Retry-After``."""
-        if retry_after < 0:
-            raise ValueError("retry_after must be >= 0")
-        self._log.rate_limit(n, retry_after)
-
     # -- HTTP ----------------------------------------------------------------
 
     async def _endpoint(self, request: Request) -> Response:
@@ -249,10 +242,8 @@ class FakeWhapiAPI(FaultyFake[RecordedRequest, int]):
         query = dict(request.query_params)
         path = request.url.path
         recorded = RecordedRequest(request.method, path, query, dict(request.headers), payload)
-        fault = self._log.record(recorded)
-        delay, retry_after, status = fault.delay, fault.rate_limit, fault.status
-        if delay:
-            await asyncio.sleep(delay)
+        fault = await self._suffer(recorded)
+        retry_after, status = fault.rate_limit, fault.status
         if retry_after is not None:
             limited = _ApiError(429, f"Rate limit exceeded, retry after {retry_after} seconds")
             return _error(limited, headers={"Retry-After": str(retry_after)})
