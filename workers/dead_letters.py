@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import dramatiq
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from shared.db import session_scope
@@ -143,6 +143,25 @@ class DeadLetters(dramatiq.Middleware):
             log.exception("could not record dead letter for message %s", message.message_id)
 
 
+def replay_event(session: Session, event: Event) -> Callable[[], object]:
+    """Put `event` back to `pending`, closing its open dead letter; returns the send that
+    enqueues it, to run after the commit. Processing is idempotent, so replaying is safe."""
+    from workers import actors
+
+    event.status, event.error, event.enqueued_at = "pending", None, utcnow()
+    session.execute(
+        update(DeadLetter)
+        .where(
+            DeadLetter.kind == "event",
+            DeadLetter.subject_id == event.id,
+            DeadLetter.status == "dead",
+        )
+        .values(status="redriven", redriven_at=utcnow())
+    )
+    event_id = event.id
+    return lambda: actors.process_events.send([event_id])
+
+
 def redrive(session: Session, letter: DeadLetter) -> Callable[[], object] | None:
     """Close `letter` and return the send that redoes its work, to run after the commit;
     None if what it was about is gone (the letter is closed all the same)."""
@@ -152,10 +171,7 @@ def redrive(session: Session, letter: DeadLetter) -> Callable[[], object] | None
     subject_id = letter.subject_id
     if letter.kind == "event":
         event = session.get(Event, subject_id)
-        if event is None:
-            return None
-        event.status, event.error, event.enqueued_at = "pending", None, utcnow()
-        return lambda: actors.process_events.send([subject_id])
+        return replay_event(session, event) if event is not None else None
     if letter.kind == "sync":
         exists = session.get(Connection, subject_id) is not None
         return (lambda: actors.request_sync(subject_id)) if exists else None

@@ -9,7 +9,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from receiver.api.endpoint import Call, NoBody, endpoint
-from receiver.api.instances import get_instance
+from receiver.api.instances import get_instance, in_instance
 from receiver.api.pages import one_page
 from receiver.api.problems import ProblemError
 from receiver.api.schemas import ChannelIn, ChannelPatch
@@ -20,10 +20,7 @@ from shared.models import Channel, utcnow
 
 
 def find_channel(call: Call[Any], channel_id: str) -> Channel:
-    channel = call.session.get(Channel, channel_id)
-    if channel is None or channel.instance_id != call.instance_id:
-        raise ProblemError(404, "CHANNEL_NOT_FOUND", "No such channel in this instance")
-    return channel
+    return in_instance(call, Channel, channel_id, "CHANNEL_NOT_FOUND", "channel")
 
 
 def record(call: Call[Any], action: str, channel: Channel, **details: Any) -> None:

@@ -19,14 +19,15 @@ from receiver.api.credentials import (
     carried_over,
     parse_credentials,
     provider_problems,
+    store_checked,
 )
 from receiver.api.endpoint import Call, NoBody, endpoint
 from receiver.api.instances import get_instance
 from receiver.api.problems import ProblemError
-from receiver.api.schemas import ConnectIn
+from receiver.api.schemas import ConnectIn, ConnectionSettings
 from receiver.api.serialize import channel_out
 from shared.channel_types import CHANNEL_TYPES
-from shared.crypto import decrypt_json, encrypt_json
+from shared.crypto import decrypt_json
 from shared.ids import new_id
 from shared.models import Channel, Connection, utcnow
 from shared.providers.errors import FinalError
@@ -130,17 +131,11 @@ def _store_connection(call: Call[Any], channel: Channel, connected: Connected) -
             id=new_id("conn"),
             instance_id=channel.instance_id,
             platform=channel.provider,
-            settings={"sync_interval_minutes": 240, "sync_enabled": True},
+            settings=ConnectionSettings().model_dump(),
         )
         call.session.add(connection)
-    now = utcnow()
     credentials = _carried_over(call, connection, channel, connected.credentials)
-    connection.name = connected.name
-    connection.credentials_encrypted = encrypt_json(call.settings.secret, credentials)
-    connection.credentials_hint = connected.hint
-    connection.account = connected.account
-    connection.status, connection.error = "connected", None
-    connection.validated_at = now
+    store_checked(call, connection, credentials, connected.account)
     call.session.flush()
     return connection
 

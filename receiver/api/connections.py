@@ -13,14 +13,19 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from receiver.api.connectors import with_webhook_secret
-from receiver.api.credentials import carried_over, parse_credentials, provider_problems
+from receiver.api.credentials import (
+    carried_over,
+    parse_credentials,
+    provider_problems,
+    store_checked,
+)
 from receiver.api.endpoint import Call, NoBody, endpoint
-from receiver.api.instances import get_instance
+from receiver.api.instances import get_instance, in_instance
 from receiver.api.pages import one_page
 from receiver.api.problems import ProblemError
 from receiver.api.schemas import ChannelSelection, ConnectionIn, ConnectionUpdate
 from receiver.api.serialize import connection_out, remote_channel_out
-from shared.crypto import decrypt_json, encrypt_json
+from shared.crypto import decrypt_json
 from shared.ids import new_id
 from shared.models import Channel, Connection, RemoteChannel, utcnow
 from shared.providers.accounts import CHECKS, Account
@@ -31,10 +36,8 @@ from workers.webhook_setup import CONFIGURERS
 
 
 def find_connection(call: Call[Any]) -> Connection:
-    connection = call.session.get(Connection, call.path["connection_id"])
-    if connection is None or connection.instance_id != call.instance_id:
-        raise ProblemError(404, "CONNECTION_NOT_FOUND", "No such connection in this instance")
-    return connection
+    connection_id = call.path["connection_id"]
+    return in_instance(call, Connection, connection_id, "CONNECTION_NOT_FOUND", "connection")
 
 
 def list_(call: Call[NoBody]) -> dict[str, Any]:
@@ -64,7 +67,7 @@ def create(call: Call[ConnectionIn]) -> dict[str, Any]:
         platform=platform,
         settings={**call.body.settings.model_dump(), "sync_all": True},
     )
-    _store(call, connection, with_webhook_secret(platform, credentials[0]), credentials[1])
+    store_checked(call, connection, with_webhook_secret(platform, credentials[0]), credentials[1])
     connection.name = call.body.name or connection.name
     call.session.add(connection)
     call.session.flush()
@@ -84,7 +87,7 @@ def update(call: Call[ConnectionUpdate]) -> dict[str, Any]:
     if body.credentials is not None:
         credentials, account = _checked(call, connection.platform, body.credentials)
         previous = decrypt_json(call.settings.secret, connection.credentials_encrypted)
-        _store(call, connection, carried_over(previous, credentials), account)
+        store_checked(call, connection, carried_over(previous, credentials), account)
         _after_new_credentials(call, connection)
     if body.name is not None:
         connection.name = body.name
@@ -144,16 +147,6 @@ def _checked(
     plain = credentials.model_dump(exclude_none=True)
     with provider_problems():
         return plain, CHECKS[platform](call.settings, plain)
-
-
-def _store(
-    call: Call[Any], connection: Connection, credentials: dict[str, Any], account: Account
-) -> None:
-    connection.name = account.name
-    connection.credentials_encrypted = encrypt_json(call.settings.secret, credentials)
-    connection.credentials_hint = account.hint
-    connection.account = account.details
-    connection.status, connection.error, connection.validated_at = "connected", None, utcnow()
 
 
 def _after_new_credentials(call: Call[Any], connection: Connection) -> None:

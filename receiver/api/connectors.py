@@ -21,6 +21,7 @@ from receiver.api.schemas import (
 )
 from shared.models import Channel
 from shared.providers.accounts import (
+    Account,
     check_discord,
     check_slack,
     check_telegram,
@@ -36,10 +37,8 @@ from shared.settings import Settings
 class Connected:
     """What a provider confirmed about the credentials."""
 
-    name: str
+    account: Account
     credentials: dict[str, Any]
-    hint: dict[str, str]
-    account: dict[str, Any]
     external_identifier: str | None
     message: str
     status: str = "connected"
@@ -52,10 +51,8 @@ class Connected:
 def connect_slack(credentials: SlackCredentials, settings: Settings, _: Channel) -> Connected:
     account = check_slack(settings, credentials.model_dump())
     return Connected(
-        name=account.name,
+        account=account,
         credentials=credentials.model_dump(),
-        hint=account.hint,
-        account=account.details,
         external_identifier=account.details["team_id"],
         message=(
             f"Slack workspace {account.name} connected. Paste the webhook URL into your Slack "
@@ -67,10 +64,8 @@ def connect_slack(credentials: SlackCredentials, settings: Settings, _: Channel)
 def connect_telegram(credentials: TelegramCredentials, settings: Settings, _: Channel) -> Connected:
     account = check_telegram(settings, credentials.model_dump())
     return Connected(
-        name=account.name,
+        account=account,
         credentials=with_webhook_secret("telegram", credentials.model_dump()),
-        hint=account.hint,
-        account=account.details,
         external_identifier=account.details["username"],
         message=f"Telegram bot {account.name} connected; its webhook is being pointed here.",
     )
@@ -79,10 +74,8 @@ def connect_telegram(credentials: TelegramCredentials, settings: Settings, _: Ch
 def connect_discord(credentials: DiscordCredentials, settings: Settings, _: Channel) -> Connected:
     account = check_discord(settings, credentials.model_dump())
     return Connected(
-        name=account.name,
+        account=account,
         credentials=credentials.model_dump(),
-        hint=account.hint,
-        account=account.details,
         external_identifier=credentials.guild_id,
         message=(
             f"Discord bot {account.name} connected. In the Developer Portal, paste "
@@ -98,10 +91,8 @@ def connect_whapi(credentials: WhapiCredentials, settings: Settings, _: Channel)
     qr = WhapiClient(credentials.api_url or settings.whapi_gate_url, credentials.token).login_qr()
     whapi_channel = account.details["channel_id"]
     return Connected(
-        name=account.name,
+        account=account,
         credentials=stored,
-        hint=account.hint,
-        account=account.details,
         external_identifier=whapi_channel,
         identifier_is_authoritative=whapi_channel is not None,
         status="awaiting_scan" if qr else "connected",
@@ -127,10 +118,8 @@ def connect_twilio(
             422, "INVALID_CHANNEL", f"The Twilio account has no number {number}"
         ) from None
     return Connected(
-        name=account.name,
+        account=account,
         credentials=credentials.model_dump(),
-        hint=account.hint,
-        account=account.details,
         external_identifier=number,
         message=f"Twilio number {number} connected; its webhooks are being pointed here.",
     )

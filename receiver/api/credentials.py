@@ -13,8 +13,12 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from receiver.api.endpoint import Call
 from receiver.api.problems import ProblemError, validation_problem
 from receiver.api.schemas import CREDENTIALS
+from shared.crypto import encrypt_json
+from shared.models import Connection, utcnow
+from shared.providers.accounts import Account
 from shared.providers.errors import FinalError, ProviderError, RateLimited
 
 
@@ -61,3 +65,14 @@ ISSUED_SECRETS = ("webhook_secret", "webhook_tokens", "webhook_token_version")
 
 def carried_over(previous: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
     return {**new, **{k: previous[k] for k in ISSUED_SECRETS if previous.get(k)}}
+
+
+def store_checked(
+    call: Call[Any], connection: Connection, credentials: dict[str, Any], account: Account
+) -> None:
+    """Keep credentials the provider just accepted (encrypted), and what it said about them."""
+    connection.name = account.name
+    connection.credentials_encrypted = encrypt_json(call.settings.secret, credentials)
+    connection.credentials_hint = account.hint
+    connection.account = account.details
+    connection.status, connection.error, connection.validated_at = "connected", None, utcnow()

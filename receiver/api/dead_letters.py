@@ -12,7 +12,7 @@ from sqlalchemy import select
 from starlette.routing import Route
 
 from receiver.api.endpoint import Call, NoBody, endpoint
-from receiver.api.instances import get_instance
+from receiver.api.instances import get_instance, in_instance
 from receiver.api.pages import one_page
 from receiver.api.problems import ProblemError
 from receiver.api.serialize import dead_letter_out
@@ -49,10 +49,8 @@ def list_(call: Call[NoBody]) -> dict[str, Any]:
 
 
 def _find(call: Call[Any]) -> DeadLetter:
-    letter = call.session.get(DeadLetter, call.path["dead_letter_id"])
-    if letter is None or letter.instance_id != call.instance_id:
-        raise ProblemError(404, "DEAD_LETTER_NOT_FOUND", "No such dead letter in this instance")
-    return letter
+    letter_id = call.path["dead_letter_id"]
+    return in_instance(call, DeadLetter, letter_id, "DEAD_LETTER_NOT_FOUND", "dead letter")
 
 
 def read(call: Call[NoBody]) -> dict[str, Any]:

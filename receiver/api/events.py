@@ -10,16 +10,16 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from starlette.routing import Route
 
 from receiver.api.endpoint import Call, NoBody, endpoint
-from receiver.api.instances import get_instance
+from receiver.api.instances import get_instance, in_instance
 from receiver.api.pages import one_page
 from receiver.api.problems import ProblemError
 from receiver.api.serialize import event_out
-from shared.models import DeadLetter, Event, utcnow
-from workers.actors import process_events
+from shared.models import Event
+from workers.dead_letters import replay_event
 
 EVENT_STATUSES = ("pending", "processed", "failed", "ignored")
 
@@ -55,10 +55,7 @@ def _instant(raw: str) -> datetime:
 
 
 def _find(call: Call[Any]) -> Event:
-    event = call.session.get(Event, call.path["event_id"])
-    if event is None or event.instance_id != call.instance_id:
-        raise ProblemError(404, "EVENT_NOT_FOUND", "No such event in this instance")
-    return event
+    return in_instance(call, Event, call.path["event_id"], "EVENT_NOT_FOUND", "event")
 
 
 def read(call: Call[NoBody]) -> dict[str, Any]:
@@ -67,19 +64,8 @@ def read(call: Call[NoBody]) -> dict[str, Any]:
 
 def replay(call: Call[NoBody]) -> dict[str, Any]:
     event = _find(call)
-    event.status, event.error, event.enqueued_at = "pending", None, utcnow()
-    call.session.execute(
-        update(DeadLetter)
-        .where(
-            DeadLetter.kind == "event",
-            DeadLetter.subject_id == event.id,
-            DeadLetter.status == "dead",
-        )
-        .values(status="redriven", redriven_at=utcnow())
-    )
+    call.after_commit.append(replay_event(call.session, event))
     call.audit("event.replay", "event", event.id, call.instance_id)
-    event_id = event.id
-    call.after_commit.append(lambda: process_events.send([event_id]))
     return event_out(event)
 
 

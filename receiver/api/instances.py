@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import select
 from starlette.responses import Response
@@ -14,6 +14,23 @@ from receiver.api.schemas import InstanceIn
 from receiver.api.serialize import instance_out
 from shared.ids import new_id
 from shared.models import Instance
+
+
+class InInstance(Protocol):
+    @property
+    def instance_id(self) -> str | None: ...
+
+
+Owned = TypeVar("Owned", bound=InInstance)
+
+
+def in_instance(call: Call[Any], model: type[Owned], object_id: str, code: str, what: str) -> Owned:
+    """The `model` row `object_id` of the call's instance; 404 `code` for any other (another
+    instance's rows are as invisible as missing ones)."""
+    found = call.session.get(model, object_id)
+    if found is None or found.instance_id != call.instance_id:
+        raise ProblemError(404, code, f"No such {what} in this instance")
+    return found
 
 
 def get_instance(call: Call[Any], instance_id: str) -> Instance:

@@ -12,18 +12,19 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from receiver.api.endpoint import Call, NoBody, endpoint
+from receiver.api.instances import get_instance
 from receiver.api.pages import one_page
 from receiver.api.problems import ProblemError
 from receiver.api.schemas import TokenIn
 from receiver.api.serialize import token_out
 from shared import api_tokens
-from shared.models import ApiToken, Instance
+from shared.models import ApiToken
 
 
 def create(call: Call[TokenIn]) -> dict[str, Any]:
     body = call.body
-    if body.instance_id is not None and call.session.get(Instance, body.instance_id) is None:
-        raise ProblemError(404, "INSTANCE_NOT_FOUND", "No such instance")
+    if body.instance_id is not None:
+        get_instance(call, body.instance_id)
     row, clear = api_tokens.issue(
         call.session,
         call.settings.secret,
