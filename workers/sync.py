@@ -111,8 +111,7 @@ def run(connection_id: str, owner: str) -> bool:
 def give_up(connection_id: str, owner: str) -> None:
     """Retries are exhausted: the error stays shown, and the next sync waits a full interval."""
     with session_scope() as session:
-        connection = session.get(Connection, connection_id)
-        if connection is not None and connection.sync_lease_owner == owner:
+        if (connection := _leased(session, connection_id, owner)) is not None:
             connection.last_sync = utcnow()
             _release(connection)
 
@@ -120,26 +119,25 @@ def give_up(connection_id: str, owner: str) -> None:
 def _record_success(connection_id: str, owner: str, report: SyncReport) -> None:
     now = utcnow()
     with session_scope() as session:
-        connection = session.get(Connection, connection_id)
-        if connection is None or connection.sync_lease_owner != owner:
-            return  # deleted, or our lease expired and another sync took over
+        connection = _leased(session, connection_id, owner)
+        if connection is None:
+            return
         show_accepted(session, connection, now)
         connection.last_sync = now
         connection.account = {**(connection.account or {}), **report.account}
         follow_new = (connection.settings or {}).get("sync_all", True) is not False
         connection.channel_count = _store_remotes(session, connection_id, report, follow_new)
         if report.channel_effect is not None:
-            for channel in _channels(session, connection_id):
-                if channel.enabled:
-                    apply(channel, connection, report.channel_effect, now)
+            for channel in _enabled_channels(session, connection_id):
+                apply(channel, connection, report.channel_effect, now)
         _release(connection)
 
 
 def _record_failure(connection_id: str, owner: str, error: ProviderError) -> None:
     now = utcnow()
     with session_scope() as session:
-        connection = session.get(Connection, connection_id)
-        if connection is None or connection.sync_lease_owner != owner:
+        connection = _leased(session, connection_id, owner)
+        if connection is None:
             return
         connection.error = error.as_dict()
         if not isinstance(error, FinalError):
@@ -154,10 +152,9 @@ def show_refused(
 ) -> None:
     """The provider refused the credentials: the connection and its channels say so."""
     connection.status, connection.error = "error", error.as_dict()
-    for channel in _channels(session, connection.id):
-        if channel.enabled:
-            channel.status, channel.error_message = "error", error.message
-            channel.status_changed_at = now
+    for channel in _enabled_channels(session, connection.id):
+        channel.status, channel.error_message = "error", error.message
+        channel.status_changed_at = now
 
 
 def show_accepted(session: Session, connection: Connection, now: datetime) -> None:
@@ -167,8 +164,8 @@ def show_accepted(session: Session, connection: Connection, now: datetime) -> No
     connection.validated_at = now
     if refused is None:
         return
-    for channel in _channels(session, connection.id):
-        if channel.enabled and channel.status == "error" and channel.error_message == refused:
+    for channel in _enabled_channels(session, connection.id):
+        if channel.status == "error" and channel.error_message == refused:
             channel.status, channel.error_message = "connected", None
             channel.status_changed_at = now
 
@@ -207,9 +204,17 @@ def _store_remotes(
     return len(seen)
 
 
-def _channels(session: Session, connection_id: str) -> list[Channel]:
-    query = select(Channel).where(Channel.connection_id == connection_id).order_by(Channel.id)
-    return list(session.scalars(query.with_for_update()))
+def _leased(session: Session, connection_id: str, owner: str) -> Connection | None:
+    """The connection, if `owner` still holds its sync lease; None if it was deleted, or the
+    lease expired and another sync took over."""
+    connection = session.get(Connection, connection_id)
+    return connection if connection is not None and connection.sync_lease_owner == owner else None
+
+
+def _enabled_channels(session: Session, connection_id: str) -> list[Channel]:
+    """Locked in id order, as event processing locks them (no deadlock between the two)."""
+    query = select(Channel).where(Channel.connection_id == connection_id, Channel.enabled)
+    return list(session.scalars(query.order_by(Channel.id).with_for_update()))
 
 
 def _release(connection: Connection) -> None:
