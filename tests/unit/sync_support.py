@@ -1,4 +1,5 @@
-"""What sync tests share: one connection (`conn_1`) with one channel (`ch_1`), and their rows."""
+"""What worker tests (syncs, webhook setup) share: one connection (`conn_1`) with one channel
+(`ch_1`), and their rows."""
 
 from __future__ import annotations
 
@@ -11,7 +12,12 @@ from shared.crypto import encrypt_json
 from shared.models import Channel, Connection, Instance, RemoteChannel
 
 
-def seed(platform: str, channel_type: str, credentials: dict[str, Any]) -> None:
+def seed(
+    platform: str,
+    channel_type: str,
+    credentials: dict[str, Any],
+    external_identifier: str | None = None,
+) -> None:
     secret = settings.get_settings().secret
     with db.session_scope() as session:
         session.add(Instance(id="inst_1", name="x"))
@@ -34,6 +40,7 @@ def seed(platform: str, channel_type: str, credentials: dict[str, Any]) -> None:
                 channel_type=channel_type,
                 provider=platform,
                 connection_id="conn_1",
+                external_identifier=external_identifier,
                 status="connected",
             )
         )

@@ -8,45 +8,17 @@ from typing import Any
 import pytest
 
 from shared import db, settings
-from shared.crypto import decrypt_json, encrypt_json
-from shared.models import Channel, Connection, Instance
+from shared.crypto import decrypt_json
+from shared.models import Channel, Connection
 from shared.providers.errors import InvalidCredentials, RateLimited, RequestRejected
 from shared.providers.twilio import NumberNotFound, TwilioClient
 from tests.fakes.telegram_api import FakeTelegramAPI
 from tests.fakes.twilio_api import FakeTwilioAPI
 from tests.fakes.whapi_api import FakeWhapiAPI
+from tests.unit.sync_support import seed
 from workers import webhook_setup
 
 TOKEN = "7100001:flaky-bot-token"
-
-
-def _seed(provider: str, channel_type: str, credentials: dict[str, Any], ident: str | None) -> str:
-    secret = settings.get_settings().secret
-    with db.session_scope() as session:
-        session.add(Instance(id="inst_1", name="x"))
-        session.flush()
-        session.add(
-            Connection(
-                id="conn_1",
-                instance_id="inst_1",
-                platform=provider,
-                name=provider,
-                credentials_encrypted=encrypt_json(secret, credentials),
-            )
-        )
-        session.flush()
-        session.add(
-            Channel(
-                id="ch_1",
-                instance_id="inst_1",
-                channel_type=channel_type,
-                provider=provider,
-                connection_id="conn_1",
-                external_identifier=ident,
-                status="connected",
-            )
-        )
-    return "ch_1"
 
 
 def _use(monkeypatch: pytest.MonkeyPatch, variable: str, url: str) -> None:
@@ -61,7 +33,8 @@ def telegram_channel(
     assert database is None
     fake_telegram.add_bot(TOKEN, username="flaky_bot")
     _use(monkeypatch, "TELEGRAM_API_URL", fake_telegram.url)
-    return _seed("telegram", "telegram", {"bot_token": TOKEN, "webhook_secret": "w" * 40}, None)
+    seed("telegram", "telegram", {"bot_token": TOKEN, "webhook_secret": "w" * 40})
+    return "ch_1"
 
 
 def _error_message() -> str | None:
@@ -116,7 +89,7 @@ def whapi(database: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeWhapi
         fake.set_settings(WHAPI_TOKEN, {"webhooks": [USERS_HOOK]})
         _use(monkeypatch, "WHAPI_GATE_URL", fake.url)
         tokens = {"token": WHAPI_TOKEN, "webhook_tokens": ["old-token", "new-token"]}
-        _seed("whapi", "whatsapp", tokens, "MANTIS-M72HC")
+        seed("whapi", "whatsapp", tokens, "MANTIS-M72HC")
         yield fake
 
 
@@ -173,7 +146,7 @@ def twilio(database: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeTwil
 
 
 def _twilio_channel(ident: str | None) -> None:
-    _seed("twilio", "sms", {"account_sid": TWILIO_SID, "auth_token": TWILIO_TOKEN}, ident)
+    seed("twilio", "sms", {"account_sid": TWILIO_SID, "auth_token": TWILIO_TOKEN}, ident)
 
 
 def test_a_twilio_number_named_in_e164_is_looked_up_and_pointed_here(
