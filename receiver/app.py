@@ -1,4 +1,5 @@
-"""The HTTP app: webhooks, the /v1 API, health. `create_app` wires it; nothing runs at import."""
+"""The HTTP app: webhooks, the /v1 API, health, the dashboard. `create_app` wires it; nothing runs
+at import."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from starlette.exceptions import HTTPException
 
 from receiver.api import (
     audit,
+    capabilities,
     channels,
     connect,
     connections,
@@ -18,9 +20,11 @@ from receiver.api import (
     events,
     health,
     instances,
+    openapi,
     tokens,
 )
 from receiver.api.problems import ProblemError, on_http_exception, on_problem, on_unexpected
+from receiver.dashboard.routes import routes as dashboard_routes
 from receiver.webhooks import routes as webhook_routes
 from receiver.webhooks.event_store import Enqueue, PostgresStore, SqlStore
 from receiver.webhooks.ingest import WRITERS, Ingestor
@@ -100,7 +104,10 @@ def create_app(*, run_workers: bool = False) -> Starlette:
             *events.routes,
             *audit.routes,
             *tokens.routes,
+            *capabilities.routes,
             *health.routes,
+            *openapi.routes,
+            *dashboard_routes(settings),  # `/` and /dashboard/…
         ],
         lifespan=lifespan,
         exception_handlers={

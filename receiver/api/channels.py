@@ -6,28 +6,28 @@ from typing import Any
 
 from sqlalchemy import select
 from starlette.responses import Response
-from starlette.routing import Route
 
-from receiver.api.endpoint import Call, NoBody, endpoint
+from receiver.api.endpoint import ApiRoute, Call, NoBody
 from receiver.api.instances import get_instance, in_instance
 from receiver.api.pages import one_page
 from receiver.api.problems import ProblemError
-from receiver.api.schemas import ChannelIn, ChannelPatch
+from receiver.api.responses import ChannelList, ChannelOut
+from receiver.api.schemas import ChannelFilters, ChannelIn, ChannelPatch
 from receiver.api.serialize import channel_out
-from shared.channel_types import CHANNEL_TYPES, PROVIDER_OF_TYPE, PROVIDERS, STATUSES
+from shared.channel_types import PROVIDER_OF_TYPE
 from shared.ids import new_id
 from shared.models import Channel, utcnow
 
 
-def find_channel(call: Call[Any], channel_id: str) -> Channel:
+def find_channel(call: Call[Any, Any], channel_id: str) -> Channel:
     return in_instance(call, Channel, channel_id, "CHANNEL_NOT_FOUND", "channel")
 
 
-def record(call: Call[Any], action: str, channel: Channel, **details: Any) -> None:
+def record(call: Call[Any, Any], action: str, channel: Channel, **details: Any) -> None:
     call.audit(action, "channel", channel.id, channel.instance_id, **details)
 
 
-def new_channel(call: Call[Any], channel_type: str, **fields: Any) -> Channel:
+def new_channel(call: Call[Any, Any], channel_type: str, **fields: Any) -> Channel:
     channel = Channel(
         id=new_id("ch"),
         instance_id=call.instance_id,
@@ -62,22 +62,17 @@ def create(call: Call[ChannelIn]) -> dict[str, Any]:
     return channel_out(channel, call.settings)
 
 
-def list_(call: Call[NoBody]) -> dict[str, Any]:
+def list_(call: Call[NoBody, ChannelFilters]) -> dict[str, Any]:
     get_instance(call, call.instance_id)
     query = select(Channel).where(Channel.instance_id == call.instance_id)
-    for name, column, allowed in (
-        ("status", Channel.status, STATUSES),
-        ("channel_type", Channel.channel_type, CHANNEL_TYPES),
-        ("provider", Channel.provider, PROVIDERS),
-    ):
-        value = call.query.get(name)
-        if value is not None:
-            if value not in allowed:
-                raise ProblemError(
-                    422, "VALIDATION_ERROR", f"{name} must be one of {', '.join(allowed)}"
-                )
-            query = query.where(column == value)
-    page, next_cursor = one_page(call.session, query, Channel.id, call.query)
+    filters = call.params
+    if filters.status is not None:
+        query = query.where(Channel.status == filters.status)
+    if filters.channel_type is not None:
+        query = query.where(Channel.channel_type == filters.channel_type)
+    if filters.provider is not None:
+        query = query.where(Channel.provider == filters.provider)
+    page, next_cursor = one_page(call.session, query, Channel.id, filters)
     return {
         "channels": [channel_out(c, call.settings) for c in page],
         "count": len(page),
@@ -113,16 +108,19 @@ def delete(call: Call[NoBody]) -> Response:
 
 
 BASE = "/v1/instances/{instance_id}/channels"
+ONE = BASE + "/{channel_id}"
 routes = [
-    Route(
-        BASE, endpoint(create, scope="channels:write", body=ChannelIn, status=201), methods=["POST"]
+    ApiRoute(
+        BASE,
+        "POST",
+        create,
+        scope="channels:write",
+        body=ChannelIn,
+        response=ChannelOut,
+        status=201,
     ),
-    Route(BASE, endpoint(list_, scope="channels:read"), methods=["GET"]),
-    Route(BASE + "/{channel_id}", endpoint(read, scope="channels:read"), methods=["GET"]),
-    Route(
-        BASE + "/{channel_id}",
-        endpoint(update, scope="channels:write", body=ChannelPatch),
-        methods=["PATCH"],
-    ),
-    Route(BASE + "/{channel_id}", endpoint(delete, scope="channels:write"), methods=["DELETE"]),
+    ApiRoute(BASE, "GET", list_, scope="channels:read", query=ChannelFilters, response=ChannelList),
+    ApiRoute(ONE, "GET", read, scope="channels:read", response=ChannelOut),
+    ApiRoute(ONE, "PATCH", update, scope="channels:write", body=ChannelPatch, response=ChannelOut),
+    ApiRoute(ONE, "DELETE", delete, scope="channels:write", response=None),
 ]

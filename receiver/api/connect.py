@@ -10,7 +10,6 @@ from dataclasses import asdict
 from typing import Any
 
 from sqlalchemy import select
-from starlette.routing import Route
 
 from receiver.api.channels import find_channel, new_channel, record
 from receiver.api.connectors import CONNECTORS, Connected
@@ -21,9 +20,10 @@ from receiver.api.credentials import (
     provider_problems,
     store_checked,
 )
-from receiver.api.endpoint import Call, NoBody, endpoint
+from receiver.api.endpoint import ApiRoute, Call, NoBody
 from receiver.api.instances import get_instance
 from receiver.api.problems import ProblemError
+from receiver.api.responses import ConnectAnswer, ReconnectAnswer
 from receiver.api.schemas import ConnectIn, ConnectionSettings
 from receiver.api.serialize import channel_out
 from shared.channel_types import CHANNEL_TYPES
@@ -37,7 +37,7 @@ from workers.sync import show_refused
 from workers.webhook_setup import CONFIGURERS
 
 
-def resolve_channel(call: Call[Any], ref: str, *, create: bool = True) -> Channel:
+def resolve_channel(call: Call[Any, Any], ref: str, *, create: bool = True) -> Channel:
     if ref not in CHANNEL_TYPES:
         return find_channel(call, ref)
     get_instance(call, call.instance_id)
@@ -99,7 +99,9 @@ def _enabled(channel: Channel) -> Channel:
     return channel
 
 
-def _link(call: Call[Any], channel: Channel, connected: Connected, action: str) -> dict[str, Any]:
+def _link(
+    call: Call[Any, Any], channel: Channel, connected: Connected, action: str
+) -> dict[str, Any]:
     """Store what the provider confirmed, then point it here and sync, once committed."""
     connection = _store_connection(call, channel, connected)
     now = utcnow()
@@ -122,7 +124,7 @@ def _link(call: Call[Any], channel: Channel, connected: Connected, action: str) 
     return answer
 
 
-def _store_connection(call: Call[Any], channel: Channel, connected: Connected) -> Connection:
+def _store_connection(call: Call[Any, Any], channel: Channel, connected: Connected) -> Connection:
     connection = (
         call.session.get(Connection, channel.connection_id) if channel.connection_id else None
     )
@@ -141,7 +143,7 @@ def _store_connection(call: Call[Any], channel: Channel, connected: Connected) -
 
 
 def _carried_over(
-    call: Call[Any], connection: Connection, channel: Channel, credentials: dict[str, Any]
+    call: Call[Any, Any], connection: Connection, channel: Channel, credentials: dict[str, Any]
 ) -> dict[str, Any]:
     """New credentials, plus the webhook secrets a provider may still be sending."""
     previous = (
@@ -156,15 +158,17 @@ def _carried_over(
     return credentials
 
 
+ONE = "/v1/instances/{instance_id}/channels/{channel}"
 routes = [
-    Route(
-        "/v1/instances/{instance_id}/channels/{channel}/connect",
-        endpoint(connect, scope="channels:write", body=ConnectIn),
-        methods=["POST"],
+    ApiRoute(
+        ONE + "/connect",
+        "POST",
+        connect,
+        scope="channels:write",
+        body=ConnectIn,
+        response=ConnectAnswer,
     ),
-    Route(
-        "/v1/instances/{instance_id}/channels/{channel}/reconnect",
-        endpoint(reconnect, scope="channels:write"),
-        methods=["POST"],
+    ApiRoute(
+        ONE + "/reconnect", "POST", reconnect, scope="channels:write", response=ReconnectAnswer
     ),
 ]

@@ -10,7 +10,6 @@ from typing import Any
 
 from sqlalchemy import select
 from starlette.responses import Response
-from starlette.routing import Route
 
 from receiver.api.connectors import with_webhook_secret
 from receiver.api.credentials import (
@@ -19,11 +18,23 @@ from receiver.api.credentials import (
     provider_problems,
     store_checked,
 )
-from receiver.api.endpoint import Call, NoBody, endpoint
+from receiver.api.endpoint import ApiRoute, Call, NoBody
 from receiver.api.instances import get_instance, in_instance
 from receiver.api.pages import one_page
 from receiver.api.problems import ProblemError
-from receiver.api.schemas import ChannelSelection, ConnectionIn, ConnectionUpdate
+from receiver.api.responses import (
+    ConnectionList,
+    ConnectionOut,
+    RemoteChannelList,
+    SyncQueued,
+    Validation,
+)
+from receiver.api.schemas import (
+    ChannelSelection,
+    ConnectionFilters,
+    ConnectionIn,
+    ConnectionUpdate,
+)
 from receiver.api.serialize import connection_out, remote_channel_out
 from shared.crypto import decrypt_json
 from shared.ids import new_id
@@ -35,17 +46,17 @@ from workers.sync import show_accepted, show_refused
 from workers.webhook_setup import CONFIGURERS
 
 
-def find_connection(call: Call[Any]) -> Connection:
+def find_connection(call: Call[Any, Any]) -> Connection:
     connection_id = call.path["connection_id"]
     return in_instance(call, Connection, connection_id, "CONNECTION_NOT_FOUND", "connection")
 
 
-def list_(call: Call[NoBody]) -> dict[str, Any]:
+def list_(call: Call[NoBody, ConnectionFilters]) -> dict[str, Any]:
     get_instance(call, call.instance_id)
     query = select(Connection).where(Connection.instance_id == call.instance_id)
-    if (platform := call.query.get("platform")) is not None:
-        query = query.where(Connection.platform == platform)
-    page, next_cursor = one_page(call.session, query, Connection.id, call.query)
+    if call.params.platform is not None:
+        query = query.where(Connection.platform == call.params.platform)
+    page, next_cursor = one_page(call.session, query, Connection.id, call.params)
     return {
         "connections": [connection_out(c) for c in page],
         "count": len(page),
@@ -141,7 +152,7 @@ def validate(call: Call[NoBody]) -> dict[str, Any]:
 
 
 def _checked(
-    call: Call[Any], platform: str, document: dict[str, Any]
+    call: Call[Any, Any], platform: str, document: dict[str, Any]
 ) -> tuple[dict[str, Any], Account]:
     credentials = parse_credentials(platform, document, ("credentials",))
     plain = credentials.model_dump(exclude_none=True)
@@ -149,7 +160,7 @@ def _checked(
         return plain, CHECKS[platform](call.settings, plain)
 
 
-def _after_new_credentials(call: Call[Any], connection: Connection) -> None:
+def _after_new_credentials(call: Call[Any, Any], connection: Connection) -> None:
     query = select(Channel.id).where(
         Channel.connection_id == connection.id, Channel.provider.in_(CONFIGURERS)
     )
@@ -212,29 +223,50 @@ def sync(call: Call[NoBody]) -> dict[str, Any]:
 BASE = "/v1/instances/{instance_id}/connections"
 ONE = f"{BASE}/{{connection_id}}"
 routes = [
-    Route(BASE, endpoint(list_, scope="connections:read"), methods=["GET"]),
-    Route(
+    ApiRoute(
         BASE,
-        endpoint(create, scope="connections:write", body=ConnectionIn, status=201),
-        methods=["POST"],
+        "GET",
+        list_,
+        scope="connections:read",
+        query=ConnectionFilters,
+        response=ConnectionList,
     ),
-    Route(ONE, endpoint(read, scope="connections:read"), methods=["GET"]),
-    Route(ONE, endpoint(update, scope="connections:write", body=ConnectionUpdate), methods=["PUT"]),
-    Route(ONE, endpoint(delete, scope="connections:write"), methods=["DELETE"]),
-    Route(f"{ONE}/validate", endpoint(validate, scope="connections:write"), methods=["POST"]),
-    Route(
-        f"{ONE}/channels",
-        endpoint(remote_channels, scope="connections:read"),
-        methods=["GET"],
+    ApiRoute(
+        BASE,
+        "POST",
+        create,
+        scope="connections:write",
+        body=ConnectionIn,
+        response=ConnectionOut,
+        status=201,
     ),
-    Route(
-        f"{ONE}/channels",
-        endpoint(select_channels, scope="connections:write", body=ChannelSelection),
-        methods=["PUT"],
+    ApiRoute(ONE, "GET", read, scope="connections:read", response=ConnectionOut),
+    ApiRoute(
+        ONE,
+        "PUT",
+        update,
+        scope="connections:write",
+        body=ConnectionUpdate,
+        response=ConnectionOut,
     ),
-    Route(
-        f"{ONE}/sync",
-        endpoint(sync, scope="connections:write", status=202),
-        methods=["POST"],
+    ApiRoute(ONE, "DELETE", delete, scope="connections:write", response=None),
+    ApiRoute(ONE + "/validate", "POST", validate, scope="connections:write", response=Validation),
+    ApiRoute(
+        ONE + "/channels",
+        "GET",
+        remote_channels,
+        scope="connections:read",
+        response=RemoteChannelList,
+    ),
+    ApiRoute(
+        ONE + "/channels",
+        "PUT",
+        select_channels,
+        scope="connections:write",
+        body=ChannelSelection,
+        response=RemoteChannelList,
+    ),
+    ApiRoute(
+        ONE + "/sync", "POST", sync, scope="connections:write", response=SyncQueued, status=202
     ),
 ]

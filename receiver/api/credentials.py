@@ -68,7 +68,7 @@ def carried_over(previous: dict[str, Any], new: dict[str, Any]) -> dict[str, Any
 
 
 def store_checked(
-    call: Call[Any], connection: Connection, credentials: dict[str, Any], account: Account
+    call: Call[Any, Any], connection: Connection, credentials: dict[str, Any], account: Account
 ) -> None:
     """Keep credentials the provider just accepted (encrypted), and what it said about them."""
     connection.name = account.name

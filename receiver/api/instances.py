@@ -6,11 +6,12 @@ from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import select
 from starlette.responses import Response
-from starlette.routing import Route
 
-from receiver.api.endpoint import Call, NoBody, endpoint
+from receiver.api.endpoint import ApiRoute, Call, NoBody
+from receiver.api.pages import one_page
 from receiver.api.problems import ProblemError
-from receiver.api.schemas import InstanceIn
+from receiver.api.responses import InstanceList, InstanceOut
+from receiver.api.schemas import InstanceIn, Page
 from receiver.api.serialize import instance_out
 from shared.ids import new_id
 from shared.models import Instance
@@ -24,7 +25,9 @@ class InInstance(Protocol):
 Owned = TypeVar("Owned", bound=InInstance)
 
 
-def in_instance(call: Call[Any], model: type[Owned], object_id: str, code: str, what: str) -> Owned:
+def in_instance(
+    call: Call[Any, Any], model: type[Owned], object_id: str, code: str, what: str
+) -> Owned:
     """The `model` row `object_id` of the call's instance; 404 `code` for any other (another
     instance's rows are as invisible as missing ones)."""
     found = call.session.get(model, object_id)
@@ -33,7 +36,7 @@ def in_instance(call: Call[Any], model: type[Owned], object_id: str, code: str, 
     return found
 
 
-def get_instance(call: Call[Any], instance_id: str) -> Instance:
+def get_instance(call: Call[Any, Any], instance_id: str) -> Instance:
     instance = call.session.get(Instance, instance_id)
     if instance is None:
         raise ProblemError(404, "INSTANCE_NOT_FOUND", "No such instance")
@@ -48,12 +51,17 @@ def create(call: Call[InstanceIn]) -> dict[str, Any]:
     return instance_out(instance)
 
 
-def list_(call: Call[NoBody]) -> dict[str, Any]:
-    query = select(Instance).order_by(Instance.id)
+def list_(call: Call[NoBody, Page]) -> dict[str, Any]:
+    """Every instance for an org-wide token; a scoped token sees its own."""
+    query = select(Instance)
     if not call.principal.is_org_wide:
         query = query.where(Instance.id == call.principal.instance_id)
-    instances = [instance_out(i) for i in call.session.scalars(query)]
-    return {"instances": instances, "count": len(instances)}
+    page, next_cursor = one_page(call.session, query, Instance.id, call.params)
+    return {
+        "instances": [instance_out(i) for i in page],
+        "count": len(page),
+        "next_cursor": next_cursor,
+    }
 
 
 def read(call: Call[NoBody]) -> dict[str, Any]:
@@ -67,17 +75,19 @@ def delete(call: Call[NoBody]) -> Response:
     return Response(status_code=204)
 
 
+BASE = "/v1/instances"
 routes = [
-    Route(
-        "/v1/instances",
-        endpoint(create, scope=None, body=InstanceIn, status=201, org_only=True),
-        methods=["POST"],
+    ApiRoute(
+        BASE,
+        "POST",
+        create,
+        scope=None,
+        org_only=True,
+        body=InstanceIn,
+        response=InstanceOut,
+        status=201,
     ),
-    Route("/v1/instances", endpoint(list_, scope=None), methods=["GET"]),
-    Route("/v1/instances/{instance_id}", endpoint(read, scope=None), methods=["GET"]),
-    Route(
-        "/v1/instances/{instance_id}",
-        endpoint(delete, scope=None, org_only=True),
-        methods=["DELETE"],
-    ),
+    ApiRoute(BASE, "GET", list_, scope=None, query=Page, response=InstanceList),
+    ApiRoute(BASE + "/{instance_id}", "GET", read, scope=None, response=InstanceOut),
+    ApiRoute(BASE + "/{instance_id}", "DELETE", delete, scope=None, org_only=True, response=None),
 ]

@@ -74,7 +74,8 @@ async def on_problem(_request: Request, exc: Exception) -> Response:
 async def on_http_exception(_request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     code = _CODES_BY_STATUS.get(exc.status_code, "ERROR")
-    return problem_response(exc.status_code, code, str(exc.detail))
+    # Starlette's own headers matter: a 405 says which methods are allowed.
+    return problem_response(exc.status_code, code, str(exc.detail), headers=dict(exc.headers or {}))
 
 
 async def on_unexpected(_request: Request, exc: Exception) -> Response:

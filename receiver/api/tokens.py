@@ -9,13 +9,13 @@ from typing import Any
 
 from sqlalchemy import select
 from starlette.responses import Response
-from starlette.routing import Route
 
-from receiver.api.endpoint import Call, NoBody, endpoint
+from receiver.api.endpoint import ApiRoute, Call, NoBody
 from receiver.api.instances import get_instance
 from receiver.api.pages import one_page
 from receiver.api.problems import ProblemError
-from receiver.api.schemas import TokenIn
+from receiver.api.responses import IssuedToken, TokenList
+from receiver.api.schemas import TokenFilters, TokenIn
 from receiver.api.serialize import token_out
 from shared import api_tokens
 from shared.models import ApiToken
@@ -37,12 +37,12 @@ def create(call: Call[TokenIn]) -> dict[str, Any]:
     return {**token_out(row), "token": clear}
 
 
-def list_(call: Call[NoBody]) -> dict[str, Any]:
+def list_(call: Call[NoBody, TokenFilters]) -> dict[str, Any]:
     """Every token, revoked and expired ones too (`?instance_id=` narrows to one instance)."""
     query = select(ApiToken)
-    if instance_id := call.query.get("instance_id"):
-        query = query.where(ApiToken.instance_id == instance_id)
-    page, next_cursor = one_page(call.session, query, ApiToken.id, call.query)
+    if call.params.instance_id is not None:
+        query = query.where(ApiToken.instance_id == call.params.instance_id)
+    page, next_cursor = one_page(call.session, query, ApiToken.id, call.params)
     return {"tokens": [token_out(t) for t in page], "count": len(page), "next_cursor": next_cursor}
 
 
@@ -58,11 +58,24 @@ def revoke(call: Call[NoBody]) -> Response:
 
 
 routes = [
-    Route(
+    ApiRoute(
         "/v1/tokens",
-        endpoint(create, scope=None, org_only=True, body=TokenIn, status=201),
-        methods=["POST"],
+        "POST",
+        create,
+        scope=None,
+        org_only=True,
+        body=TokenIn,
+        response=IssuedToken,
+        status=201,
     ),
-    Route("/v1/tokens", endpoint(list_, scope=None, org_only=True), methods=["GET"]),
-    Route("/v1/tokens/{token_id}", endpoint(revoke, scope=None, org_only=True), methods=["DELETE"]),
+    ApiRoute(
+        "/v1/tokens",
+        "GET",
+        list_,
+        scope=None,
+        org_only=True,
+        query=TokenFilters,
+        response=TokenList,
+    ),
+    ApiRoute("/v1/tokens/{token_id}", "DELETE", revoke, scope=None, org_only=True, response=None),
 ]

@@ -9,10 +9,10 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import GOOD_BOT_TOKEN, SIGNING_SECRET
+from tests.conftest import SIGNING_SECRET
 from tests.e2e.deployments import Deployment, deployed, eventually
+from tests.e2e.seeds import connected_slack_channel, send_slack_event
 from tests.fakes.slack_api import FakeSlackAPI
-from tests.support import slack
 
 pytestmark = pytest.mark.e2e
 
@@ -29,22 +29,10 @@ def deployment(
 
 
 @pytest.fixture(scope="module")
-def channel(api: httpx.Client, deployment: Deployment) -> dict[str, Any]:
-    instance = api.post("/v1/instances", json={"name": "Events"}).json()["id"]
-    config = {"bot_token": GOOD_BOT_TOKEN, "signing_secret": SIGNING_SECRET}
-    connected = api.post(
-        f"/v1/instances/{instance}/channels/slack/connect", json={"config": config}
-    )
-    assert connected.status_code == 200, connected.text
-    found: dict[str, Any] = connected.json()["channel"]
+def channel(api: httpx.Client) -> dict[str, Any]:
+    found = connected_slack_channel(api, "Events")
     for n in range(3):
-        body = slack.event_callback(f"Ev{n}", slack.message(f"hello {n}"))
-        sent = httpx.post(
-            f"{deployment.base_url}/webhooks/slack/{found['id']}",
-            content=body,
-            headers=slack.sign(SIGNING_SECRET, body),
-        )
-        assert sent.status_code == 200, sent.text
+        send_slack_event(found, f"Ev{n}", f"hello {n}")
     return found
 
 
