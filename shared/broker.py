@@ -12,6 +12,7 @@ import threading
 import dramatiq
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.brokers.stub import StubBroker
+from dramatiq.common import dq_name
 
 from shared.settings import get_settings
 
@@ -46,3 +47,15 @@ def ping(broker: dramatiq.Broker) -> None:
     """Raise if the broker cannot be reached."""
     if isinstance(broker, RedisBroker):
         broker.client.ping()
+
+
+def queue_depths(broker: dramatiq.Broker) -> dict[str, int]:
+    """Messages waiting or in flight per queue, delayed retries (`<queue>.DQ`) included."""
+    depths: dict[str, int] = {}
+    for queue in sorted(broker.get_declared_queues()):
+        for name in (queue, dq_name(queue)):
+            if isinstance(broker, RedisBroker):
+                depths[name] = int(broker.do_qsize(name))
+            elif isinstance(broker, StubBroker):
+                depths[name] = broker.queues[name].qsize() if name in broker.queues else 0
+    return depths

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shared.db import session_scope
-from shared.metrics import EVENTS_PROCESSED, PROCESSING_SECONDS
+from shared.metrics import EVENT_LAG_SECONDS, EVENTS_PROCESSED, PROCESSING_SECONDS
 from shared.models import Channel, Connection, Event, utcnow
 from workers.effects import Effect, apply
 from workers.effects import discord as discord_effects
@@ -84,6 +85,7 @@ def _process_one(event: Event, channel: Channel, connection: Connection | None) 
     else:
         event.status = _apply_effect(event, channel, connection)
     EVENTS_PROCESSED.labels(event.provider, event.status).inc()
+    EVENT_LAG_SECONDS.labels(event.provider).observe(_seconds_since(event.received_at))
 
 
 def _apply_effect(event: Event, channel: Channel, connection: Connection | None) -> str:
@@ -100,3 +102,8 @@ def _apply_effect(event: Event, channel: Channel, connection: Connection | None)
         return "failed"
     apply(channel, connection, effect, event.occurred_at)
     return "processed"
+
+
+def _seconds_since(moment: datetime) -> float:
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # SQLite drops the zone
+    return max(0.0, (utcnow() - aware).total_seconds())

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from shared.crypto import decrypt_json
 from shared.db import session_scope
 from shared.ids import new_id
+from shared.metrics import SYNCS as SYNC_OUTCOMES
 from shared.models import Channel, Connection, RemoteChannel, utcnow
 from shared.providers.errors import FinalError, ProviderError
 from shared.settings import get_settings
@@ -102,8 +103,10 @@ def run(connection_id: str, owner: str) -> bool:
     try:
         report = SYNCS[platform](settings, credentials)
     except ProviderError as exc:
+        SYNC_OUTCOMES.labels(platform, exc.code).inc()
         _record_failure(connection_id, owner, exc)
         raise
+    SYNC_OUTCOMES.labels(platform, "ok").inc()
     _record_success(connection_id, owner, report)
     return True
 

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy import text
+from prometheus_client import CONTENT_TYPE_LATEST
+from sqlalchemy import func, select, text
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from shared.broker import ping
-from shared.db import get_engine
+from shared.broker import ping, queue_depths
+from shared.db import get_engine, session_scope
+from shared.metrics import Backlog, exposition
+from shared.models import Event
 
 
 async def healthz(_request: Request) -> Response:
@@ -43,8 +45,26 @@ async def readyz(_request: Request) -> Response:
     )
 
 
+def _broker_depths() -> dict[str, int]:
+    import dramatiq
+
+    return queue_depths(dramatiq.get_broker())
+
+
+def _pending_events() -> int:
+    with session_scope() as session:
+        return (
+            session.scalar(select(func.count()).select_from(Event).where(Event.status == "pending"))
+            or 0
+        )
+
+
+BACKLOG = Backlog(_broker_depths, _pending_events)
+
+
 async def metrics(_request: Request) -> Response:
-    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+    body = await run_in_threadpool(exposition, BACKLOG)
+    return Response(body, media_type=CONTENT_TYPE_LATEST)
 
 
 routes = [
