@@ -13,7 +13,6 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.conftest import SIGNING_SECRET
 from tests.e2e.deployments import Deployment, deployed, eventually, stop_workers
 from tests.e2e.seeds import connected_slack_channel, send_slack_event
 from tests.fakes.slack_api import FakeSlackAPI
