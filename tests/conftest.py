@@ -9,11 +9,13 @@ import pytest
 from shared.providers.http import shared_client
 from tests.fakes.slack_api import FakeSlackAPI
 from tests.fakes.telegram_api import FakeTelegramAPI
+from tests.support import secret_scan
 from tests.support.services import fresh_postgres_database, redis_url
 
 GOOD_BOT_TOKEN = "xoxb-1111-good-bot-token"
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5-test"
 TELEGRAM_BOT_TOKEN = "7000001:AAH-good_telegram-bot-token"
+secret_scan.remember(SIGNING_SECRET)  # given to Switchboard by the tests, never by a fake
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 import httpx
 from sqlalchemy import create_engine, text
 
+from tests.support import secret_scan
 from tests.support.processes import Process, environment, free_port, run
 
 T = TypeVar("T")
@@ -32,7 +33,9 @@ class Deployment:
         return result.stdout
 
     def org_token(self) -> str:
-        return self.cli("tokens", "create").strip()
+        token = self.cli("tokens", "create").strip()
+        secret_scan.remember(token)
+        return token
 
     def client(self, token: str | None = None) -> httpx.Client:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
@@ -122,6 +125,14 @@ def _running(deployment: Deployment, commands: dict[str, list[str]]) -> Iterator
     finally:
         for process in deployment.processes.values():
             process.stop()
+    _assert_no_secret_in_clear(deployment)
+
+
+def _assert_no_secret_in_clear(deployment: Deployment) -> None:
+    """Credentials and webhook secrets never reach logs or the database in clear."""
+    in_logs = secret_scan.found_in(deployment.logs())
+    in_rows = secret_scan.found_in(secret_scan.database_text(deployment.database_url))
+    assert not in_logs and not in_rows, f"secrets in clear: logs {in_logs}, database {in_rows}"
 
 
 def restart_workers(deployment: Deployment, processes: int = 1, threads: int = 2) -> None:

@@ -50,6 +50,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from tests.fakes.faults import FaultyFake
+from tests.support import secret_scan
 
 __all__ = ["FakeDiscordAPI", "RecordedRequest"]
 
@@ -149,6 +150,7 @@ class FakeDiscordAPI(FaultyFake[RecordedRequest, _RateLimit]):
                 for guild_id, channels in (guilds or {}).items()
             },
         )
+        secret_scan.remember(token)
         with self._lock:
             self._bots[token] = bot
 

@@ -37,6 +37,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from tests.fakes.faults import SecondsFaultyFake
+from tests.support import secret_scan
 
 __all__ = ["FakeSlackAPI", "RecordedRequest"]
 
@@ -132,6 +133,7 @@ class FakeSlackAPI(SecondsFaultyFake[RecordedRequest]):
             scopes=tuple(scopes),
             channels=_normalise_channels(channels or []),
         )
+        secret_scan.remember(token)
         with self._lock:
             self._workspaces[token] = workspace
 

@@ -41,6 +41,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from tests.fakes.faults import SecondsFaultyFake
+from tests.support import secret_scan
 
 __all__ = ["FakeTelegramAPI", "RecordedRequest"]
 
@@ -136,6 +137,7 @@ class FakeTelegramAPI(SecondsFaultyFake[RecordedRequest]):
         if not token or "/" in token:
             raise ValueError(f"token must be non-empty and contain no '/': {token!r}")
         bot = _Bot(bot_id=bot_id, username=username, first_name=first_name)
+        secret_scan.remember(token)
         with self._lock:
             self._bots[token] = bot
 
@@ -257,6 +259,7 @@ class FakeTelegramAPI(SecondsFaultyFake[RecordedRequest]):
             not isinstance(secret_token, str) or not _SECRET_TOKEN_RE.match(secret_token)
         ):
             raise _ApiError(400, "Bad Request: secret token contains unallowed characters")
+        secret_scan.remember(secret_token)  # issued by Switchboard: it must not show either
         allowed_updates = _parse_allowed_updates(params.get("allowed_updates"))
         max_connections = _parse_int(params.get("max_connections"), "max_connections")
         if max_connections is None:

@@ -58,6 +58,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from tests.fakes.faults import SecondsFaultyFake
+from tests.support import secret_scan
 
 __all__ = ["FakeTwilioAPI", "RecordedRequest"]
 
@@ -150,6 +151,7 @@ class FakeTwilioAPI(SecondsFaultyFake[RecordedRequest]):
             raise ValueError(f"account sid must be 'AC' + 32 hex digits: {sid!r}")
         if not auth_token:
             raise ValueError("auth_token must be non-empty")
+        secret_scan.remember(auth_token)
         _check_choice("status", status, _ACCOUNT_STATUSES)
         _check_choice("type", type, _ACCOUNT_TYPES)
         now, base = _now(), f"{_API}/Accounts/{sid}"

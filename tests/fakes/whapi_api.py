@@ -45,6 +45,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from tests.fakes.faults import SecondsFaultyFake
+from tests.support import secret_scan
 
 __all__ = ["FakeWhapiAPI", "RecordedRequest"]
 
@@ -150,6 +151,7 @@ class FakeWhapiAPI(SecondsFaultyFake[RecordedRequest]):
         if not token:
             raise ValueError("token must be non-empty")
         channel = _Channel(channel_id=channel_id, start_at=int(time.time()), status=(3, "QR"))
+        secret_scan.remember(token)
         with self._lock:
             self._channels[token] = channel
         if authenticated:
@@ -406,6 +408,9 @@ def _parse_webhook(where: str, item: object) -> Params:
     if unknown:
         raise _ApiError(400, f"{where} has unknown fields {unknown}")
     url = item.get("url")
+    headers = item.get("headers")
+    if isinstance(headers, dict):  # Switchboard's webhook token travels in a header
+        secret_scan.remember(*(v for v in headers.values() if isinstance(v, str)))
     if not isinstance(url, str) or not _is_http_url(url):
         raise _ApiError(400, f"{where}.url must be an http(s) URL")
     return {
