@@ -26,6 +26,7 @@ from receiver.api.responses import (
     ConnectionList,
     ConnectionOut,
     RemoteChannelList,
+    RemoteChannelPage,
     SyncQueued,
     Validation,
 )
@@ -34,6 +35,7 @@ from receiver.api.schemas import (
     ConnectionFilters,
     ConnectionIn,
     ConnectionUpdate,
+    RemoteChannelFilters,
 )
 from receiver.api.serialize import connection_out, remote_channel_out
 from shared.crypto import decrypt_json
@@ -175,13 +177,18 @@ def _after_new_credentials(call: Call[Any, Any], connection: Connection) -> None
     call.after_commit.append(follow_up)
 
 
-def remote_channels(call: Call[NoBody]) -> dict[str, Any]:
+def remote_channels(call: Call[NoBody, RemoteChannelFilters]) -> dict[str, Any]:
+    """What the last sync found, in the order it was first found."""
     connection = find_connection(call)
     query = select(RemoteChannel).where(RemoteChannel.connection_id == connection.id)
-    remotes = [
-        remote_channel_out(r) for r in call.session.scalars(query.order_by(RemoteChannel.name))
-    ]
-    return {"channels": remotes, "count": len(remotes)}
+    if call.params.sync_enabled is not None:
+        query = query.where(RemoteChannel.sync_enabled == call.params.sync_enabled)
+    page, next_cursor = one_page(call.session, query, RemoteChannel.id, call.params)
+    return {
+        "channels": [remote_channel_out(r) for r in page],
+        "count": len(page),
+        "next_cursor": next_cursor,
+    }
 
 
 def select_channels(call: Call[ChannelSelection]) -> dict[str, Any]:
@@ -209,7 +216,7 @@ def select_channels(call: Call[ChannelSelection]) -> dict[str, Any]:
         channel_ids=sorted(chosen),
         sync_all=call.body.sync_all,
     )
-    return {"channels": [remote_channel_out(r) for r in remotes], "count": len(remotes)}
+    return {"channels": [remote_channel_out(r) for r in remotes], "count": len(remotes)}  # all
 
 
 def sync(call: Call[NoBody]) -> dict[str, Any]:
@@ -256,7 +263,8 @@ routes = [
         "GET",
         remote_channels,
         scope="connections:read",
-        response=RemoteChannelList,
+        query=RemoteChannelFilters,
+        response=RemoteChannelPage,
     ),
     ApiRoute(
         ONE + "/channels",

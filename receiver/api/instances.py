@@ -11,7 +11,7 @@ from receiver.api.endpoint import ApiRoute, Call, NoBody
 from receiver.api.pages import one_page
 from receiver.api.problems import ProblemError
 from receiver.api.responses import InstanceList, InstanceOut
-from receiver.api.schemas import InstanceIn, Page
+from receiver.api.schemas import InstanceFilters, InstanceIn
 from receiver.api.serialize import instance_out
 from shared.ids import new_id
 from shared.models import Instance
@@ -51,9 +51,11 @@ def create(call: Call[InstanceIn]) -> dict[str, Any]:
     return instance_out(instance)
 
 
-def list_(call: Call[NoBody, Page]) -> dict[str, Any]:
+def list_(call: Call[NoBody, InstanceFilters]) -> dict[str, Any]:
     """Every instance for an org-wide token; a scoped token sees its own."""
     query = select(Instance)
+    if call.params.name is not None:
+        query = query.where(Instance.name == call.params.name)
     if not call.principal.is_org_wide:
         query = query.where(Instance.id == call.principal.instance_id)
     page, next_cursor = one_page(call.session, query, Instance.id, call.params)
@@ -87,7 +89,7 @@ routes = [
         response=InstanceOut,
         status=201,
     ),
-    ApiRoute(BASE, "GET", list_, scope=None, query=Page, response=InstanceList),
+    ApiRoute(BASE, "GET", list_, scope=None, query=InstanceFilters, response=InstanceList),
     ApiRoute(BASE + "/{instance_id}", "GET", read, scope=None, response=InstanceOut),
     ApiRoute(BASE + "/{instance_id}", "DELETE", delete, scope=None, org_only=True, response=None),
 ]

@@ -179,8 +179,14 @@ class RemoteChannelOut(Out):
 
 
 class RemoteChannelList(Out):
+    """Every remote channel of the connection, as the selection left them."""
+
     channels: list[RemoteChannelOut]
     count: int
+
+
+class RemoteChannelPage(Listing):
+    channels: list[RemoteChannelOut]
 
 
 class SyncQueued(Out):

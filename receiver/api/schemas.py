@@ -223,6 +223,14 @@ class ConnectionFilters(Page):
     platform: Provider | None = None
 
 
+class RemoteChannelFilters(Page):
+    sync_enabled: bool | None = None
+
+
+class InstanceFilters(Page):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+
+
 class EventFilters(Page):
     channel_id: str | None = Field(default=None, min_length=1, max_length=64)
     status: EventStatus | None = None

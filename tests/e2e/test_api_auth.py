@@ -55,6 +55,31 @@ def test_missing_or_invalid_token_is_401(deployment: Deployment, headers: dict[s
     _problem(httpx.get(deployment.base_url + "/v1/instances", headers=headers), 401, "UNAUTHORIZED")
 
 
+def test_instances_are_listed_by_page_and_found_by_name(
+    deployment: Deployment, org_token: str, two_instances: tuple[str, str]
+) -> None:
+    with deployment.client(org_token) as api:
+        seen, cursor = [], None
+        while True:
+            page = api.get(
+                "/v1/instances", params={"limit": 1, **({"cursor": cursor} if cursor else {})}
+            ).json()
+            assert page["count"] == len(page["instances"]) == 1
+            seen.append(page["instances"][0]["id"])
+            if (cursor := page["next_cursor"]) is None:
+                break
+        assert len(seen) == len(set(seen))
+        assert [i for i in seen if i in two_instances] == list(two_instances)
+        named = api.get("/v1/instances", params={"name": "B"}).json()["instances"]
+        assert [i["id"] for i in named] == [two_instances[1]]
+        refused = api.get("/v1/instances", params={"limit": 0, "colour": "red"})
+        assert refused.status_code == 422
+        assert {tuple(e["loc"]) for e in refused.json()["errors"]} == {
+            ("query", "limit"),
+            ("query", "colour"),
+        }
+
+
 def test_x_api_key_works_like_bearer(deployment: Deployment, org_token: str) -> None:
     response = httpx.get(deployment.base_url + "/v1/instances", headers={"X-Api-Key": org_token})
     assert response.status_code == 200

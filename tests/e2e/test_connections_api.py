@@ -216,6 +216,9 @@ def test_a_chosen_selection_does_not_follow_channels_found_later(
         ("C002", True),
         ("C003", False),
     ]
+    followed = api.get(_url(created, "/channels"), params={"sync_enabled": "true", "limit": 1})
+    assert [r["id"] for r in followed.json()["channels"]] == ["C002"]
+    assert followed.json()["next_cursor"] is None
     everything = api.put(_url(created, "/channels"), json={"sync_all": True})
     assert all(r["sync_enabled"] for r in everything.json()["channels"])
 
