@@ -202,3 +202,18 @@ def test_healthz(deployment: Deployment) -> None:
     assert httpx.get(deployment.base_url + "/healthz").json() == {"status": "ok"}
     metrics = httpx.get(deployment.base_url + "/metrics").text
     assert "switchboard_webhooks_total" in metrics
+
+
+def test_capabilities_are_listed_per_channel_type_as_channels_carry_them(
+    deployment: Deployment, org_token: str, two_instances: tuple[str, str]
+) -> None:
+    with deployment.client(org_token) as api:
+        capabilities = api.get("/v1/capabilities").json()
+        assert set(capabilities) == {"whatsapp", "sms", "voice", "slack", "discord", "telegram"}
+        assert capabilities["discord"]["maxMessageLength"] == 2000
+        assert capabilities["sms"]["threads"] is False
+        made = api.post(
+            f"/v1/instances/{two_instances[0]}/channels", json={"channel_type": "telegram"}
+        ).json()
+        assert made["capabilities"] == capabilities["telegram"]
+    assert httpx.get(deployment.base_url + "/v1/capabilities").status_code == 401
