@@ -3,7 +3,6 @@ the broker is chosen from settings before any actor is declared."""
 
 from __future__ import annotations
 
-import os
 import sys
 import threading
 from collections.abc import Callable
@@ -35,9 +34,12 @@ F = TypeVar("F", bound=Callable[..., None])
 
 
 def _http_options(command: F) -> F:
-    port = int(os.environ.get("PORT", "8000"))
-    command = click.option("--port", default=port, show_default=True, type=int)(command)
-    return click.option("--host", default="127.0.0.1", show_default=True)(command)
+    # Read by click when the command runs, so a bad PORT is reported by name, and only by the
+    # commands that listen (Procfile runners set PORT for every process).
+    port = click.option(
+        "--port", envvar="PORT", show_envvar=True, default=8000, show_default=True, type=int
+    )
+    return click.option("--host", default="127.0.0.1", show_default=True)(port(command))
 
 
 def _serve(host: str, port: int, run_workers: bool) -> None:

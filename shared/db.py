@@ -12,13 +12,23 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from shared.settings import get_settings
 
+CONNECT_TIMEOUT_SECONDS = 5
+
 
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    # A bounded connect: an unreachable server (not a refusing one) must fail a lookup, which
+    # the receiver answers 503, rather than hold it for the kernel's two minutes.
+    return create_engine(
+        url,
+        pool_size=10,
+        max_overflow=20,
+        pool_pre_ping=True,
+        connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS},
+    )
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -37,6 +37,19 @@ def relay_once() -> int:
         ids = list(session.scalars(query))
         if ids:
             session.execute(update(Event).where(Event.id.in_(ids)).values(enqueued_at=now))
+    # Sent after the commit: a worker fast enough to beat the commit would find the events
+    # still locked, skip them, and leave them waiting out a lease.
     for start in range(0, len(ids), MESSAGE_SIZE):
-        process_events.send(ids[start : start + MESSAGE_SIZE])
+        try:
+            process_events.send(ids[start : start + MESSAGE_SIZE])
+        except Exception:
+            # The broker is down: give back the leases of those not sent, so the next tick
+            # retries them instead of leaving them to wait out a lease for nothing.
+            _release(ids[start:])
+            raise
     return len(ids)
+
+
+def _release(ids: list[str]) -> None:
+    with session_scope() as session:
+        session.execute(update(Event).where(Event.id.in_(ids)).values(enqueued_at=None))

@@ -27,8 +27,10 @@ def enqueue_due_syncs() -> int:
 
 def run(stop: threading.Event, tick: float = TICK_SECONDS) -> None:
     """Run until `stop` is set; one failed tick is logged and the next one tries again."""
-    sync_every = get_settings().sync_check_seconds
-    tick = min(tick, sync_every)
+    settings = get_settings()
+    sync_every = settings.sync_check_seconds
+    # A tick longer than the lease would leave lost events waiting longer than promised.
+    tick = min(tick, sync_every, settings.relay_lease_seconds)
     next_sync_check = 0.0
     while not stop.is_set():
         try:

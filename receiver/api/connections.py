@@ -178,12 +178,12 @@ def _after_new_credentials(call: Call[Any, Any], connection: Connection) -> None
 
 
 def remote_channels(call: Call[NoBody, RemoteChannelFilters]) -> dict[str, Any]:
-    """What the last sync found, in the order it was first found."""
+    """What the last sync found, by the provider's id (which the cursor is)."""
     connection = find_connection(call)
     query = select(RemoteChannel).where(RemoteChannel.connection_id == connection.id)
     if call.params.sync_enabled is not None:
         query = query.where(RemoteChannel.sync_enabled == call.params.sync_enabled)
-    page, next_cursor = one_page(call.session, query, RemoteChannel.id, call.params)
+    page, next_cursor = one_page(call.session, query, RemoteChannel.remote_id, call.params)
     return {
         "channels": [remote_channel_out(r) for r in page],
         "count": len(page),
@@ -196,7 +196,7 @@ def select_channels(call: Call[ChannelSelection]) -> dict[str, Any]:
     connection = find_connection(call)
     chosen = set(call.body.channel_ids)
     query = select(RemoteChannel).where(RemoteChannel.connection_id == connection.id)
-    remotes = list(call.session.scalars(query.order_by(RemoteChannel.name)))
+    remotes = list(call.session.scalars(query.order_by(RemoteChannel.remote_id)))
     unknown = chosen - {r.remote_id for r in remotes}
     if unknown:
         raise ProblemError(

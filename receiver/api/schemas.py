@@ -209,7 +209,7 @@ class Page(Query):
 
     limit: int = Field(default=50, ge=1, le=200)
     cursor: str | None = Field(
-        default=None, min_length=1, max_length=64, description="`next_cursor` of the page before"
+        default=None, min_length=1, max_length=200, description="`next_cursor` of the page before"
     )
 
 

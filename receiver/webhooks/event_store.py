@@ -56,6 +56,17 @@ Written = tuple[set[str], dict[str, str]]
 
 Enqueue = Callable[[list[str]], None]
 
+# While PostgreSQL is unreachable a batch waits this long for a connection, then is answered 503
+# with Retry-After: providers stop waiting after a few seconds (Slack after 3), and a prompt 503
+# is retried sooner than a timeout. When the database is up, in-flight batches never outnumber
+# connections, so no batch waits.
+CONNECTION_WAIT_SECONDS = 1.0
+# A lost connection is redialled with backoff for this long; after that the pool dials afresh
+# when a batch next needs one, so the receiver follows a restarted database within a second or
+# two instead of after a backoff grown long during the outage.
+RECONNECT_SECONDS = 2.0
+CONNECT_TIMEOUT_SECONDS = 2
+
 
 class SqlStore:
     """SQLAlchemy in a writer thread: any database, used for SQLite."""
@@ -88,8 +99,10 @@ class PostgresStore:
             make_url(database_url).set(drivername="postgresql").render_as_string(False),
             min_size=connections,
             max_size=connections,
+            timeout=CONNECTION_WAIT_SECONDS,
+            reconnect_timeout=RECONNECT_SECONDS,
             # One statement is atomic on its own: autocommit saves BEGIN and COMMIT round trips.
-            kwargs={"autocommit": True},
+            kwargs={"autocommit": True, "connect_timeout": CONNECT_TIMEOUT_SECONDS},
             open=False,
         )
         self._enqueue = enqueue

@@ -20,7 +20,7 @@ from receiver.api.problems import problem_response
 from receiver.providers.base import Inbound, Malformed, Refused, Reply, WebhookProvider
 from receiver.webhooks.event_store import Accepted, Outcome
 from receiver.webhooks.ingest import Ingestor
-from receiver.webhooks.targets import TargetCache
+from receiver.webhooks.targets import Target, TargetCache, TargetsUnavailable
 from shared.metrics import WEBHOOKS
 
 log = logging.getLogger(__name__)
@@ -58,9 +58,10 @@ class WebhookIntake:
             return self._refuse(name, "too_large", channel_id)
         except ClientDisconnect:
             return self._refuse(name, "malformed", channel_id, "client disconnected")
-        target = (
-            await self.targets.get(channel_id) if len(channel_id) <= MAX_CHANNEL_ID_LENGTH else None
-        )
+        try:
+            target = await self._target(channel_id)
+        except TargetsUnavailable:
+            return self._unavailable(name, channel_id)
         if target is None or target.provider != name:
             return self._refuse(name, "unknown_channel", channel_id)
         inbound = Inbound(
@@ -77,7 +78,10 @@ class WebhookIntake:
             provider.verify(inbound, target.credentials, self.clock())
         except Refused:
             # The secret may have just been rotated: reload once before refusing.
-            target = await self.targets.get(channel_id, reload=True)
+            try:
+                target = await self._target(channel_id, reload=True)
+            except TargetsUnavailable:
+                return self._unavailable(name, channel_id)
             try:
                 if target is None:
                     raise
@@ -102,6 +106,16 @@ class WebhookIntake:
         if outcome is Outcome.UNAVAILABLE:
             return _problem("unavailable")
         return _response(handled.reply)
+
+    async def _target(self, channel_id: str, *, reload: bool = False) -> Target | None:
+        if len(channel_id) > MAX_CHANNEL_ID_LENGTH:
+            return None
+        return await self.targets.get(channel_id, reload=reload)
+
+    def _unavailable(self, name: str, channel_id: str) -> Response:
+        log.warning("%s webhook for %.40r: channel lookup failed, answered 503", name, channel_id)
+        _count(name, Outcome.UNAVAILABLE.value)
+        return _problem("unavailable")
 
     async def _read_body(self, request: Request) -> bytes:
         declared = request.headers.get("content-length", "")

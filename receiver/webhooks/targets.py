@@ -2,7 +2,8 @@
 
 Looking up and decrypting a channel's credentials on every webhook would cost a database round
 trip per request. A short TTL bounds how long a rotated secret lingers; a failed verification
-reloads once, so a new secret works at once.
+reloads once, so a new secret works at once. A lookup the database cannot answer raises
+`TargetsUnavailable`, which the receiver answers with 503, so the provider retries.
 """
 
 from __future__ import annotations
@@ -14,11 +15,17 @@ from typing import Any
 
 import anyio.to_thread
 from sqlalchemy import Engine, bindparam, select
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from shared.crypto import decrypt_json
 from shared.models import Channel, Connection
 
 MAX_ENTRIES = 50_000
+
+
+class TargetsUnavailable(Exception):
+    """The database could not be reached (down, restarting, out of connections)."""
 
 
 @dataclass(frozen=True)
@@ -46,7 +53,10 @@ class TargetCache:
         entry = self._entries.get(channel_id)
         if entry is not None and not reload and self._clock() - entry[0] < self._ttl:
             return entry[1]
-        target = await anyio.to_thread.run_sync(self._load, channel_id)
+        try:
+            target = await anyio.to_thread.run_sync(self._load, channel_id)
+        except (OperationalError, PoolTimeout) as exc:
+            raise TargetsUnavailable from exc
         if target is None:
             self._entries.pop(channel_id, None)
             return None

@@ -3,6 +3,8 @@ PostgreSQL and Redis, each a real process on loopback."""
 
 from __future__ import annotations
 
+import os
+import signal
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -14,7 +16,7 @@ import httpx
 from sqlalchemy import create_engine, text
 
 from tests.support import secret_scan
-from tests.support.processes import Process, environment, free_port, run
+from tests.support.processes import SWITCHBOARD, Process, environment, free_port, run
 
 T = TypeVar("T")
 
@@ -26,6 +28,7 @@ class Deployment:
     env: dict[str, str]
     cwd: Path
     processes: dict[str, Process] = field(default_factory=dict)
+    receivers: list[str] = field(default_factory=list)  # URLs of the receivers `start_web` ran
 
     def cli(self, *args: str) -> str:
         result = run(list(args), self.env, self.cwd)
@@ -61,6 +64,26 @@ class Deployment:
     def logs(self) -> str:
         return "\n".join(f"--- {name}\n{p.output()}" for name, p in self.processes.items())
 
+    def start(
+        self, name: str, args: list[str], program: tuple[str, ...] | None = None, **env: str
+    ) -> Process:
+        """Start one more process; everything started is stopped with the deployment."""
+        extra = {"program": program} if program else {}
+        process = Process(args, {**self.env, **env}, self.cwd, name, **extra)
+        self.processes[name] = process
+        return process
+
+    def start_web(self, name: str = "web") -> str:
+        """Start a receiver, the first one on `base_url`; returns its URL once it answers."""
+        url = self.next_receiver_url()
+        process = self.start(name, ["web", "--port", url.rsplit(":", 1)[1]])
+        process.wait_http(url + "/healthz")
+        self.receivers.append(url)
+        return url
+
+    def next_receiver_url(self) -> str:
+        return self.base_url if not self.receivers else f"http://127.0.0.1:{free_port()}"
+
 
 @contextmanager
 def deployed(kind: str, request: Any, cwd: Path, **env: str) -> Iterator[Deployment]:
@@ -85,6 +108,16 @@ def eventually(probe: Callable[[], T], accept: Callable[[T], bool], timeout: flo
     return value
 
 
+def wait_for_syncs(deployment: Deployment) -> None:
+    """Until every connection has had its first sync and none is running: a sync locks its
+    channels' rows and sets its connection's status, so tests of other things wait for it."""
+    query = (
+        "SELECT count(*) FROM connections WHERE last_sync IS NULL OR sync_lease_owner IS NOT NULL"
+    )
+    unsettled = eventually(lambda: deployment.sql(query)[0][0], lambda n: n == 0)
+    assert unsettled == 0, deployment.logs()
+
+
 @contextmanager
 def embedded(cwd: Path, **env: str) -> Iterator[Deployment]:
     port = free_port()
@@ -106,6 +139,22 @@ def distributed(cwd: Path, database_url: str, redis_url: str, **env: str) -> Ite
     }
     with _running(deployment, commands):
         yield deployment
+
+
+@contextmanager
+def on_servers(cwd: Path, database_url: str, redis_url: str, **env: str) -> Iterator[Deployment]:
+    """A migrated deployment on PostgreSQL and Redis that runs nothing yet: the test starts
+    the processes it needs (`start`, `start_web`), and they are all stopped afterwards."""
+    deployment = _deployment(cwd, free_port(), database_url, {"REDIS_URL": redis_url, **env})
+    deployment.cli("migrate")
+    try:
+        yield deployment
+    finally:
+        # All at once: a graceful shutdown takes a worker a second or two.
+        for process in deployment.processes.values():
+            process.kill(signal.SIGTERM)
+        for process in deployment.processes.values():
+            process.stop()
 
 
 def _deployment(cwd: Path, port: int, database_url: str, env: dict[str, str]) -> Deployment:
@@ -133,6 +182,32 @@ def _assert_no_secret_in_clear(deployment: Deployment) -> None:
     in_logs = secret_scan.found_in(deployment.logs())
     in_rows = secret_scan.found_in(secret_scan.database_text(deployment.database_url))
     assert not in_logs and not in_rows, f"secrets in clear: logs {in_logs}, database {in_rows}"
+
+
+def procfile(path: Path) -> dict[str, str]:
+    """Process type → command, as Procfile runners read it."""
+    entries = [line.split(":", 1) for line in path.read_text().splitlines() if line.strip()]
+    return {kind.strip(): command.strip() for kind, command in entries}
+
+
+def run_procfile(deployment: Deployment, path: Path, **counts: int) -> None:
+    """Run `counts[type]` copies of each Procfile process type, each through `sh` with a PORT
+    of its own, as honcho, foreman or a platform would; receivers join `deployment.receivers`."""
+    commands = procfile(path)
+    search_path = f"{Path(SWITCHBOARD).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    for kind, count in counts.items():
+        for n in range(1, count + 1):
+            url = deployment.next_receiver_url() if kind == "web" else ""
+            process = deployment.start(
+                f"{kind}.{n}",
+                ["-c", f"exec {commands[kind]}"],
+                program=("sh",),
+                PORT=url.rsplit(":", 1)[1] if url else str(free_port()),
+                PATH=search_path,
+            )
+            if url:
+                process.wait_http(url + "/healthz")
+                deployment.receivers.append(url)
 
 
 def restart_workers(deployment: Deployment, processes: int = 1, threads: int = 2) -> None:

@@ -66,8 +66,8 @@ def _syncs(fake: FakeSlackAPI, token: str) -> int:
 @pytest.fixture(scope="module")
 def connections(api: httpx.Client) -> list[dict[str, Any]]:
     found = []
-    for token in TOKENS:
-        instance = api.post("/v1/instances", json={"name": token}).json()["id"]
+    for n, token in enumerate(TOKENS):
+        instance = api.post("/v1/instances", json={"name": f"Sync {n}"}).json()["id"]
         config = {"bot_token": token, "signing_secret": SIGNING_SECRET}
         response = api.post(
             f"/v1/instances/{instance}/channels/slack/connect", json={"config": config}
@@ -103,9 +103,9 @@ def test_a_connect_is_followed_by_one_sync_listing_the_remote_channels(
         base = f"/v1/instances/{connection['instance_id']}/connections/{connection['id']}"
         remotes = api.get(f"{base}/channels").json()["channels"]
         assert [(r["id"], r["name"]) for r in remotes] == [
-            ("C003", "alerts"),
             ("C001", "general"),
             ("C002", "random"),
+            ("C003", "alerts"),
         ]
         assert SIGNING_SECRET not in str(synced) and "xoxb-sync" not in str(synced)
     _quiet()
@@ -140,8 +140,8 @@ def test_renames_and_removals_are_reflected_and_the_selection_kept(
     eventually(lambda: _connection(api, connection), lambda c: c["last_sync"] != before)
     remotes = api.get(f"{base}/channels").json()["channels"]
     assert [(r["id"], r["name"], r["sync_enabled"]) for r in remotes] == [
-        ("C003", "alerts", True),
         ("C001", "everyone", True),
+        ("C003", "alerts", True),
     ]
     assert _connection(api, connection)["channel_count"] == 2
 

@@ -47,13 +47,22 @@ def run(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.Completed
 
 
 class Process:
-    """One `switchboard …` process, its output in a log file for post-mortems."""
+    """One `switchboard …` process (or `program …`), its output in a log file for post-mortems.
 
-    def __init__(self, args: list[str], env: dict[str, str], cwd: Path, name: str) -> None:
+    It leads a process group of its own, so signals reach the children it forks too."""
+
+    def __init__(
+        self,
+        args: list[str],
+        env: dict[str, str],
+        cwd: Path,
+        name: str,
+        program: tuple[str, ...] = (SWITCHBOARD,),
+    ) -> None:
         self.log_path = cwd / f"{name}.log"
         self._log = self.log_path.open("wb")
         self.popen = subprocess.Popen(
-            [SWITCHBOARD, *args],
+            [*program, *args],
             env=env,
             cwd=cwd,
             stdout=self._log,
@@ -76,6 +85,20 @@ class Process:
                 pass
             time.sleep(0.1)
         raise TimeoutError(f"{url} not ready after {timeout}s:\n{self.output()}")
+
+    @property
+    def pid(self) -> int:
+        return self.popen.pid
+
+    def running(self) -> bool:
+        return self.popen.poll() is None
+
+    def kill(self, sig: int = signal.SIGKILL) -> None:
+        """Signal the whole group at once, as the OOM killer or a lost machine would."""
+        if self.running():
+            os.killpg(self.popen.pid, sig)
+        if sig == signal.SIGKILL:
+            self.popen.wait(10)
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 15.0) -> None:
         if self.popen.poll() is None:
