@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 
 import dramatiq
+import redis
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.brokers.stub import StubBroker
 from dramatiq.common import dq_name
@@ -31,9 +32,16 @@ def setup_broker() -> dramatiq.Broker:
         return _broker
 
 
+def redis_client(redis_url: str) -> redis.Redis:
+    """A client whose calls fail, rather than block, when Redis hangs instead of refusing: the
+    receiver enqueues from one thread, and every answer waits on it."""
+    return redis.Redis.from_url(redis_url, socket_timeout=10.0, socket_connect_timeout=5.0)
+
+
 def _make_broker(redis_url: str | None) -> dramatiq.Broker:
     if redis_url:
-        return RedisBroker(url=redis_url, namespace=NAMESPACE)  # type: ignore[no-untyped-call]
+        client = redis_client(redis_url)
+        return RedisBroker(client=client, namespace=NAMESPACE)  # type: ignore[no-untyped-call]
     broker = StubBroker()
     broker.emit_after("process_boot")
     return broker

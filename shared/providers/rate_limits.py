@@ -22,6 +22,7 @@ from dramatiq.rate_limits import WindowRateLimiter
 from dramatiq.rate_limits.backend import RateLimiterBackend
 from dramatiq.rate_limits.backends import RedisBackend, StubBackend
 
+from shared.broker import redis_client
 from shared.providers.errors import RateLimited
 from shared.settings import get_settings
 
@@ -61,7 +62,10 @@ def parse_budgets(spec: str) -> dict[str, Budget]:
 
 @functools.cache
 def _backend(redis_url: str | None) -> RateLimiterBackend:
-    return RedisBackend(url=redis_url) if redis_url else StubBackend()  # type: ignore[no-untyped-call]
+    if not redis_url:
+        return StubBackend()  # type: ignore[no-untyped-call]
+    backend: RateLimiterBackend = RedisBackend(client=redis_client(redis_url))
+    return backend
 
 
 def take(budget_name: str, account_secret: str) -> None:
