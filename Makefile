@@ -3,7 +3,12 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint bench clean
+# `make bench` runs them all; `make bench BENCH=drain` (or BENCH="drain freshness") picks some.
+BENCHMARKS := receiver drain freshness soak
+BENCH ?= $(BENCHMARKS)
+SOAK_MINUTES ?= 10
+
+.PHONY: run test lint bench $(addprefix bench-,$(BENCHMARKS)) clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,9 +28,21 @@ lint: $(BIN)/.installed
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-bench: $(BIN)/.installed
+# Benchmarks run one after the other (PostgreSQL and Redis db 4 must be up); see README.md.
+bench: $(addprefix bench-,$(BENCH))
+
+bench-receiver: $(BIN)/.installed
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(BIN)/python bench/receiver.py
+
+bench-drain: $(BIN)/.installed
+	$(BIN)/python -m bench.drain
+
+bench-freshness: $(BIN)/.installed
+	$(BIN)/python -m bench.freshness
+
+bench-soak: $(BIN)/.installed
+	$(BIN)/python -m bench.soak --minutes $(SOAK_MINUTES)
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .mypy_cache .ruff_cache

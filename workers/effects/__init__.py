@@ -9,9 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
-
-from shared.models import Channel, Connection
+from typing import Any, Protocol
 
 # Statuses an event proving the channel alive moves to `connected` (contract §6).
 REVIVABLE = frozenset({"pending", "connecting", "awaiting_scan", "disconnected"})
@@ -30,8 +28,23 @@ class Effect:
 ALIVE = Effect(alive=True)
 
 
+class ChannelLike(Protocol):
+    """What `apply` reads and writes on a channel: a `Channel` row, or a batch's plain copy."""
+
+    status: str
+    error_message: str | None
+    last_event_at: datetime | None
+    status_changed_at: datetime | None
+    qr: dict[str, Any] | None
+
+
+class ConnectionLike(Protocol):
+    status: str
+    error: dict[str, Any] | None
+
+
 def apply(
-    channel: Channel, connection: Connection | None, effect: Effect, occurred_at: datetime
+    channel: ChannelLike, connection: ConnectionLike | None, effect: Effect, occurred_at: datetime
 ) -> None:
     if channel.last_event_at is None or occurred_at > channel.last_event_at:
         channel.last_event_at = occurred_at
@@ -49,7 +62,7 @@ def apply(
         connection.error = effect.connection_error
 
 
-def _change_status(channel: Channel, status: str, message: str | None, at: datetime) -> None:
+def _change_status(channel: ChannelLike, status: str, message: str | None, at: datetime) -> None:
     channel.status = status
     channel.error_message = message
     channel.status_changed_at = at

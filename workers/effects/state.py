@@ -1,0 +1,50 @@
+"""Plain copies of the channel and connection state a batch of events changes.
+
+A batch reads each channel it touches once, `apply`s all its events to this copy, and writes
+the channel back once if anything changed: however many of a channel's events the batch holds,
+its row is written at most once. Plain slotted objects, not ORM rows: the hot path needs no
+identity map, no change tracking and no per-attribute instrumentation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+# The columns `apply` may change (see workers.effects.ChannelLike), in this order.
+CHANNEL_STATE = ("status", "error_message", "last_event_at", "status_changed_at", "qr")
+CONNECTION_STATE = ("status", "error")
+
+
+@dataclass(slots=True)
+class ChannelState:
+    id: str
+    enabled: bool
+    connection_id: str | None
+    status: str
+    error_message: str | None
+    last_event_at: datetime | None
+    status_changed_at: datetime | None
+    qr: dict[str, Any] | None
+
+    def state(self) -> tuple[Any, ...]:
+        """The values of CHANNEL_STATE: what to compare, and what to write."""
+        return (
+            self.status,
+            self.error_message,
+            self.last_event_at,
+            self.status_changed_at,
+            self.qr,
+        )
+
+
+@dataclass(slots=True)
+class ConnectionState:
+    id: str
+    status: str
+    error: dict[str, Any] | None
+
+    def state(self) -> tuple[Any, ...]:
+        """The values of CONNECTION_STATE."""
+        return (self.status, self.error)
