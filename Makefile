@@ -3,7 +3,8 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-# `make bench` runs them all; `make bench BENCH=drain` (or BENCH="drain freshness") picks some.
+# Benchmarks (README.md, "Performance"): `make bench` runs them all, one after the other;
+# `make bench BENCH=drain` (or BENCH="drain freshness") runs those named.
 BENCHMARKS := receiver drain freshness soak
 BENCH ?= $(BENCHMARKS)
 SOAK_MINUTES ?= 10
@@ -28,7 +29,6 @@ lint: $(BIN)/.installed
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-# Benchmarks run one after the other (PostgreSQL and Redis db 4 must be up); see README.md.
 bench: $(addprefix bench-,$(BENCH))
 
 bench-receiver: $(BIN)/.installed

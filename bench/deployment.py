@@ -24,6 +24,7 @@ from bench.harness import (
     Process,
     environment,
     flush_redis,
+    free_port,
     fresh_database,
     libpq,
     progress,
@@ -45,20 +46,12 @@ class Deployment:
     probes: list[Target]  # Discord channels of their own instance, for freshness probes
     processes: dict[str, Process] = field(default_factory=dict)
 
-    @property
-    def workers(self) -> Process:
-        return self.processes["worker"]
-
 
 @contextmanager
 def deployed(
     name: str, channels: int, probes: int, processes: int, threads: int
 ) -> Iterator[Deployment]:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     base_url = f"http://{HOST}:{port}"
     secret_key = secrets.token_urlsafe(36)
     flush_redis()
@@ -100,11 +93,11 @@ def deployed(
 # What autovacuum checks, with its default thresholds (a scale factor of 0.2 to vacuum,
 # 0.1 to analyze, plus 50 rows).
 _DUE = """
-SELECT relname,
-       n_dead_tup > 50 + 0.2 * greatest(reltuples, 0),
-       n_mod_since_analyze > 50 + 0.1 * greatest(reltuples, 0)
-FROM pg_stat_user_tables JOIN pg_class ON pg_class.oid = relid
-WHERE relname IN ('events', 'channels')
+SELECT s.relname,
+       s.n_dead_tup > 50 + 0.2 * greatest(c.reltuples, 0),
+       s.n_mod_since_analyze > 50 + 0.1 * greatest(c.reltuples, 0)
+FROM pg_stat_user_tables AS s JOIN pg_class AS c ON c.oid = s.relid
+WHERE s.relname IN ('events', 'channels')
 """
 
 

@@ -1,12 +1,12 @@
 """Status freshness: from a webhook's arrival to its effect in the read API, under load.
 
 A real deployment (`web`, `worker`, `scheduler` on PostgreSQL and Redis db 4, bench/deployment.py)
-with 1,000 connected channels of the five providers gets a steady 1,000 signed webhooks/s
-(bench/load.py). Meanwhile probes on ten Discord channels of their own instance time each of
-their webhooks from sending to the moment `GET /v1/instances/{id}/channels` shows it in
-`last_event_at`. After a warm-up, the measured run prints p50 and p99 of those delays, and,
-as a cross-check over every event of the run, `processed_at - received_at` from the database
-(the worker's side of the delay, without the commit and the API read).
+with 1,000 channels of the five providers gets a steady 1,000 signed webhooks/s (bench/load.py).
+Meanwhile probes on ten Discord channels of their own instance time each of their webhooks
+from sending to the moment `GET /v1/instances/{id}/channels` shows it in `last_event_at`. After
+a warm-up, the measured run prints p50 and p99 of those delays and, as a cross-check over every
+event of the run, of `processed_at - received_at` from the database: from the receiver taking
+the event to a worker taking it, so without the worker's commit and the API's read.
 
     .venv/bin/python -m bench.freshness [--rate 1000] [--seconds 30] [--processes 2] [--threads 4]
 """
@@ -25,7 +25,6 @@ from datetime import UTC, datetime
 
 import aiohttp
 import psycopg
-import uvloop
 
 from bench.deployment import Deployment, deployed
 from bench.harness import (
@@ -58,7 +57,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     exit_on_sigterm()
     with deployed("freshness", args.channels, args.probes, args.processes, args.threads) as d:
-        measured = uvloop.run(measure(d, args))
+        measured = asyncio.run(measure(d, args))
     return 0 if report(measured, args) else 1
 
 

@@ -11,6 +11,7 @@ import contextlib
 import os
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -84,6 +85,13 @@ def environment(database_url: str, secret_key: str, **extra: str) -> dict[str, s
         "LOG_LEVEL": "WARNING",
         **extra,
     }
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        port: int = sock.getsockname()[1]
+        return port
 
 
 def switchboard_cli(env: dict[str, str], *args: str) -> str:

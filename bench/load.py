@@ -44,7 +44,7 @@ class Tally:
     duplicates_sent: int = 0
     duplicates_acked: int = 0
     acked_by_channel: Counter[str] = field(default_factory=Counter)
-    unanswered_by_channel: Counter[str] = field(default_factory=Counter)  # not 2xx, not known
+    unanswered_by_channel: Counter[str] = field(default_factory=Counter)  # not 2xx: stored or not
     latencies: list[float] = field(default_factory=list)  # seconds, originals answered 2xx
 
 

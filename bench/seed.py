@@ -96,8 +96,8 @@ class Planned:
 def plan_backlog(
     targets: Sequence[Target], count: int, start: float, span: float, seed: int = 7
 ) -> list[Planned]:
-    """`count` events spread over `span` seconds from `start`, on random channels; every
-    second channel whose provider has one ends with its `final` event, after all the others."""
+    """`count` events spread over `span` seconds from `start`, on random channels (1% of them
+    notes); every second channel then gets its `final` event, two seconds after all others."""
     rng = random.Random(seed)
     finals = [t for i, t in enumerate(targets) if i % 2 == 0]
     events = []
@@ -106,8 +106,8 @@ def plan_backlog(
         kind = "note" if rng.random() < 0.01 else "alive"
         events.append(Planned(target, n, start + span * n / count, kind))
     last = max(p.at for p in events)
-    for offset, target in enumerate(finals, start=len(events)):
-        events.append(Planned(target, offset, last + 2.0 + offset / 1000, "final"))
+    for i, target in enumerate(finals):
+        events.append(Planned(target, len(events), last + 2.0 + i / 1000, "final"))
     return events
 
 
