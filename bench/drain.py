@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import os
 import secrets
-import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -42,6 +41,7 @@ from bench.harness import (
     megabytes,
     postgres_pids,
     progress,
+    run,
     running,
     switchboard_cli,
     verdict,
@@ -248,10 +248,4 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except BenchError as exc:
-        print(f"bench: {exc}", file=sys.stderr)
-        sys.exit(2)
-    except KeyboardInterrupt:
-        sys.exit(130)
+    run(main)

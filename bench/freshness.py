@@ -17,7 +17,6 @@ import argparse
 import asyncio
 import os
 import statistics
-import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -35,6 +34,7 @@ from bench.harness import (
     libpq,
     postgres_pids,
     progress,
+    run,
     verdict,
 )
 from bench.load import TIMEOUT, Load, Probed, Probes
@@ -186,10 +186,4 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except BenchError as exc:
-        print(f"bench: {exc}", file=sys.stderr)
-        sys.exit(2)
-    except KeyboardInterrupt:
-        sys.exit(130)
+    run(main)

@@ -291,3 +291,14 @@ def exit_on_sigterm() -> None:
         raise SystemExit(128 + signal.SIGTERM)
 
     signal.signal(signal.SIGTERM, handler)
+
+
+def run(main: Callable[[], int]) -> None:
+    """A benchmark's entry point: its exit code; 2 when it could not run, with the reason."""
+    try:
+        sys.exit(main())
+    except BenchError as exc:
+        print(f"bench: {exc}", file=sys.stderr)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        sys.exit(130)

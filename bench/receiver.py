@@ -33,14 +33,12 @@ import re
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from types import FrameType
 from typing import IO
 
 import httpx
@@ -49,7 +47,15 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from tests.fakes.slack_api import FakeSlackAPI  # noqa: E402  (needs ROOT on sys.path)
+from bench.harness import (  # noqa: E402  (needs ROOT on sys.path)
+    BenchError,
+    exit_on_sigterm,
+    free_port,
+    progress,
+    run,
+    verdict,
+)
+from tests.fakes.slack_api import FakeSlackAPI  # noqa: E402
 
 BENCH = ROOT / "bench"
 RESULTS = BENCH / "results"
@@ -80,14 +86,6 @@ TEXT = (
     "Deploy {n} of switchboard-api finished on prod-eu-1: 42 checks passed, "
     "p99 latency nominal, no alerts raised."
 )
-
-
-class BenchError(Exception):
-    """The benchmark could not run; the message says why."""
-
-
-def progress(message: str) -> None:
-    print(f"[bench] {message}", file=sys.stderr, flush=True)
 
 
 # -- load --------------------------------------------------------------------------------------
@@ -337,13 +335,6 @@ def cpu_seconds(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 class Server:
     """A server process in its own process group; stopping it ends the whole group."""
 
@@ -586,10 +577,6 @@ def run_baseline(name: str, opts: Options, fake: FakeSlackAPI) -> Run:
 # -- report ------------------------------------------------------------------------------------
 
 
-def verdict(met: bool) -> str:
-    return "met" if met else "MISSED"
-
-
 def report(runs: dict[str, Run], opts: Options) -> bool:
     """Print the report; False when the stored-events check fails."""
     cpus = os.cpu_count()
@@ -688,17 +675,13 @@ def parse_args(argv: Sequence[str] | None) -> Options:
     )
 
 
-def _exit_on_sigterm(_signum: int, _frame: FrameType | None) -> None:
-    raise SystemExit(128 + signal.SIGTERM)  # unwinds through every `finally`: servers stop
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     opts = parse_args(argv)
     if shutil.which("wrk") is None:
         raise BenchError("wrk is not installed (apt-get install wrk)")
     if "switchboard" in opts.only and not SWITCHBOARD.exists():
         raise BenchError(f"{SWITCHBOARD} not found: run with the project's venv Python")
-    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    exit_on_sigterm()
     RESULTS.mkdir(exist_ok=True)
     fake = FakeSlackAPI()
     fake.start()
@@ -719,10 +702,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except BenchError as exc:
-        print(f"bench: {exc}", file=sys.stderr)
-        sys.exit(2)
-    except KeyboardInterrupt:
-        sys.exit(130)
+    run(main)

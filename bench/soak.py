@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
-import sys
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -33,12 +32,12 @@ import psycopg
 from bench.deployment import Deployment, deployed
 from bench.freshness import wait_for_drain
 from bench.harness import (
-    BenchError,
     RssSampler,
     exit_on_sigterm,
     libpq,
     megabytes,
     progress,
+    run,
     verdict,
 )
 from bench.load import TIMEOUT, Load, Probes
@@ -200,10 +199,4 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except BenchError as exc:
-        print(f"bench: {exc}", file=sys.stderr)
-        sys.exit(2)
-    except KeyboardInterrupt:
-        sys.exit(130)
+    run(main)
