@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from receiver.api.endpoint import ApiRoute, Call, NoBody
 from receiver.api.instances import get_instance
-from receiver.api.pages import one_page
+from receiver.api.pages import listing
 from receiver.api.responses import AuditList
 from receiver.api.schemas import AuditFilters
 from receiver.api.serialize import audit_out
@@ -20,8 +20,7 @@ def list_(call: Call[NoBody, AuditFilters]) -> dict[str, Any]:
     query = select(AuditEntry).where(AuditEntry.instance_id == call.instance_id)
     if call.params.action is not None:
         query = query.where(AuditEntry.action == call.params.action)
-    page, next_cursor = one_page(call.session, query, AuditEntry.id, call.params)
-    return {"entries": [audit_out(a) for a in page], "count": len(page), "next_cursor": next_cursor}
+    return listing(call.session, query, AuditEntry.id, call.params, "entries", audit_out)
 
 
 routes = [

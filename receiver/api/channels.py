@@ -9,7 +9,7 @@ from starlette.responses import Response
 
 from receiver.api.endpoint import ApiRoute, Call, NoBody
 from receiver.api.instances import get_instance, in_instance
-from receiver.api.pages import one_page
+from receiver.api.pages import listing
 from receiver.api.problems import ProblemError
 from receiver.api.responses import ChannelList, ChannelOut
 from receiver.api.schemas import ChannelFilters, ChannelIn, ChannelPatch
@@ -72,12 +72,14 @@ def list_(call: Call[NoBody, ChannelFilters]) -> dict[str, Any]:
         query = query.where(Channel.channel_type == filters.channel_type)
     if filters.provider is not None:
         query = query.where(Channel.provider == filters.provider)
-    page, next_cursor = one_page(call.session, query, Channel.id, filters)
-    return {
-        "channels": [channel_out(c, call.settings) for c in page],
-        "count": len(page),
-        "next_cursor": next_cursor,
-    }
+    return listing(
+        call.session,
+        query,
+        Channel.id,
+        filters,
+        "channels",
+        lambda c: channel_out(c, call.settings),
+    )
 
 
 def read(call: Call[NoBody]) -> dict[str, Any]:

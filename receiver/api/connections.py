@@ -20,7 +20,7 @@ from receiver.api.credentials import (
 )
 from receiver.api.endpoint import ApiRoute, Call, NoBody
 from receiver.api.instances import get_instance, in_instance
-from receiver.api.pages import one_page
+from receiver.api.pages import listing
 from receiver.api.problems import ProblemError
 from receiver.api.responses import (
     ConnectionList,
@@ -58,12 +58,7 @@ def list_(call: Call[NoBody, ConnectionFilters]) -> dict[str, Any]:
     query = select(Connection).where(Connection.instance_id == call.instance_id)
     if call.params.platform is not None:
         query = query.where(Connection.platform == call.params.platform)
-    page, next_cursor = one_page(call.session, query, Connection.id, call.params)
-    return {
-        "connections": [connection_out(c) for c in page],
-        "count": len(page),
-        "next_cursor": next_cursor,
-    }
+    return listing(call.session, query, Connection.id, call.params, "connections", connection_out)
 
 
 def read(call: Call[NoBody]) -> dict[str, Any]:
@@ -183,12 +178,9 @@ def remote_channels(call: Call[NoBody, RemoteChannelFilters]) -> dict[str, Any]:
     query = select(RemoteChannel).where(RemoteChannel.connection_id == connection.id)
     if call.params.sync_enabled is not None:
         query = query.where(RemoteChannel.sync_enabled == call.params.sync_enabled)
-    page, next_cursor = one_page(call.session, query, RemoteChannel.remote_id, call.params)
-    return {
-        "channels": [remote_channel_out(r) for r in page],
-        "count": len(page),
-        "next_cursor": next_cursor,
-    }
+    return listing(
+        call.session, query, RemoteChannel.remote_id, call.params, "channels", remote_channel_out
+    )
 
 
 def select_channels(call: Call[ChannelSelection]) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from receiver.api.endpoint import ApiRoute, Call, NoBody
 from receiver.api.instances import get_instance, in_instance
-from receiver.api.pages import one_page
+from receiver.api.pages import listing
 from receiver.api.problems import ProblemError
 from receiver.api.responses import DeadLetterList, DeadLetterOut
 from receiver.api.schemas import DeadLetterFilters
@@ -32,12 +32,7 @@ def list_(call: Call[NoBody, DeadLetterFilters]) -> dict[str, Any]:
     )
     if filters.kind is not None:
         query = query.where(DeadLetter.kind == filters.kind)
-    page, next_cursor = one_page(call.session, query, DeadLetter.id, filters)
-    return {
-        "dead_letters": [dead_letter_out(d) for d in page],
-        "count": len(page),
-        "next_cursor": next_cursor,
-    }
+    return listing(call.session, query, DeadLetter.id, filters, "dead_letters", dead_letter_out)
 
 
 def _find(call: Call[Any, Any]) -> DeadLetter:

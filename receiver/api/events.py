@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from receiver.api.endpoint import ApiRoute, Call, NoBody
 from receiver.api.instances import get_instance, in_instance
-from receiver.api.pages import one_page
+from receiver.api.pages import listing
 from receiver.api.responses import EventList, EventOut
 from receiver.api.schemas import EventFilters
 from receiver.api.serialize import event_out
@@ -34,8 +34,7 @@ def list_(call: Call[NoBody, EventFilters]) -> dict[str, Any]:
         query = query.where(Event.status == filters.status)
     if filters.since is not None:
         query = query.where(Event.received_at >= filters.since)
-    page, next_cursor = one_page(call.session, query, Event.id, filters)
-    return {"events": [event_out(e) for e in page], "count": len(page), "next_cursor": next_cursor}
+    return listing(call.session, query, Event.id, filters, "events", event_out)
 
 
 def _find(call: Call[Any, Any]) -> Event:

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from starlette.responses import Response
 
 from receiver.api.endpoint import ApiRoute, Call, NoBody
-from receiver.api.pages import one_page
+from receiver.api.pages import listing
 from receiver.api.problems import ProblemError
 from receiver.api.responses import InstanceList, InstanceOut
 from receiver.api.schemas import InstanceFilters, InstanceIn
@@ -58,12 +58,7 @@ def list_(call: Call[NoBody, InstanceFilters]) -> dict[str, Any]:
         query = query.where(Instance.name == call.params.name)
     if not call.principal.is_org_wide:
         query = query.where(Instance.id == call.principal.instance_id)
-    page, next_cursor = one_page(call.session, query, Instance.id, call.params)
-    return {
-        "instances": [instance_out(i) for i in page],
-        "count": len(page),
-        "next_cursor": next_cursor,
-    }
+    return listing(call.session, query, Instance.id, call.params, "instances", instance_out)
 
 
 def read(call: Call[NoBody]) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from starlette.responses import Response
 
 from receiver.api.endpoint import ApiRoute, Call, NoBody
 from receiver.api.instances import get_instance
-from receiver.api.pages import one_page
+from receiver.api.pages import listing
 from receiver.api.problems import ProblemError
 from receiver.api.responses import IssuedToken, TokenList
 from receiver.api.schemas import TokenFilters, TokenIn
@@ -42,8 +42,7 @@ def list_(call: Call[NoBody, TokenFilters]) -> dict[str, Any]:
     query = select(ApiToken)
     if call.params.instance_id is not None:
         query = query.where(ApiToken.instance_id == call.params.instance_id)
-    page, next_cursor = one_page(call.session, query, ApiToken.id, call.params)
-    return {"tokens": [token_out(t) for t in page], "count": len(page), "next_cursor": next_cursor}
+    return listing(call.session, query, ApiToken.id, call.params, "tokens", token_out)
 
 
 def revoke(call: Call[NoBody]) -> Response:
