@@ -26,6 +26,7 @@ from receiver.api import (
 from receiver.api.problems import ProblemError, on_http_exception, on_problem, on_unexpected
 from receiver.dashboard.routes import routes as dashboard_routes
 from receiver.webhooks import routes as webhook_routes
+from receiver.webhooks.enqueuer import enqueuer_for
 from receiver.webhooks.event_store import Enqueue, PostgresStore, SqlStore
 from receiver.webhooks.ingest import WRITERS, Ingestor
 from receiver.webhooks.intake import WebhookIntake
@@ -64,8 +65,10 @@ def create_app(*, run_workers: bool = False) -> Starlette:
     if is_embedded(broker) and not run_workers:
         raise RuntimeError("REDIS_URL is not set: only `switchboard serve` can run without Redis")
 
-    def enqueue(event_ids: list[str]) -> None:
-        process_events.send(event_ids)
+    enqueuer = enqueuer_for(broker, settings.redis_url)
+
+    async def enqueue(event_ids: list[str]) -> None:
+        await enqueuer.send(process_events.message(event_ids))
 
     store = _event_store(settings.database_url, enqueue)
     ingestor = Ingestor(store, writers=WRITERS)
@@ -90,6 +93,8 @@ def create_app(*, run_workers: bool = False) -> Starlette:
         finally:
             await ingestor.stop()
             await store.close()
+            await targets.close()
+            await enqueuer.close()
             if workers is not None:
                 workers.stop()
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import enum
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
@@ -54,7 +54,7 @@ class Accepted:
 # but not stored now is a duplicate.
 Written = tuple[set[str], dict[str, str]]
 
-Enqueue = Callable[[list[str]], None]
+Enqueue = Callable[[list[str]], Awaitable[None]]
 
 # While PostgreSQL is unreachable a batch waits this long for a connection, then is answered 503
 # with Retry-After: providers stop waiting after a few seconds (Slack after 3), and a prompt 503
@@ -77,14 +77,14 @@ class SqlStore:
         self._executor = ThreadPoolExecutor(max_workers=writers, thread_name_prefix="ingest")
 
     async def __call__(self, items: Sequence[Accepted]) -> list[Outcome]:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, self._store, items)
-
-    def _store(self, items: Sequence[Accepted]) -> list[Outcome]:
         rows = [_row(new_id("evt"), item) for item in items]
+        loop = asyncio.get_running_loop()
+        written = await loop.run_in_executor(self._executor, self._write, rows)
+        return await _finish(rows, written, self._enqueue)
+
+    def _write(self, rows: list[dict[str, Any]]) -> Written:
         with self._engine.begin() as conn:
-            written = _write_generic(conn, rows)
-        return _finish(rows, written, self._enqueue)
+            return _write_generic(conn, rows)
 
     async def close(self) -> None:
         self._executor.shutdown(wait=True)
@@ -106,8 +106,6 @@ class PostgresStore:
             open=False,
         )
         self._enqueue = enqueue
-        # Enqueueing goes through Dramatiq's (blocking) Redis client, off the event loop.
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="enqueue")
 
     async def open(self) -> None:
         await self._pool.open()
@@ -118,22 +116,20 @@ class PostgresStore:
             cursor = await conn.execute(_POSTGRES_BATCH, (_json(rows),))
             result = await cursor.fetchall()
         written = ({r[0] for r in result}, {r[0]: r[1] for r in result if r[1] is not None})
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, _finish, rows, written, self._enqueue)
+        return await _finish(rows, written, self._enqueue)
 
     async def close(self) -> None:
         await self._pool.close()
-        self._executor.shutdown(wait=True)
 
 
-def _finish(rows: list[dict[str, Any]], written: Written, enqueue: Enqueue) -> list[Outcome]:
+async def _finish(rows: list[dict[str, Any]], written: Written, enqueue: Enqueue) -> list[Outcome]:
     """Outcomes in the order of `rows`, after enqueueing the newly stored ones."""
     with_channel, stored = written
     outcomes = [_outcome(row["id"], with_channel, stored) for row in rows]
     to_enqueue = [row["id"] for row, o in zip(rows, outcomes, strict=True) if o is Outcome.STORED]
     if to_enqueue:
         try:
-            enqueue(to_enqueue)
+            await enqueue(to_enqueue)
         except Exception:
             # Stored but not enqueued: the relay will enqueue them; the provider retries meanwhile.
             return [Outcome.UNAVAILABLE if o is Outcome.STORED else o for o in outcomes]
