@@ -15,13 +15,13 @@ from receiver.webhooks.enqueuer import RedisEnqueuer
 
 def _broker(url: str) -> RedisBroker:
     client = redis.Redis.from_url(url)
-    return RedisBroker(client=client, namespace="enqueuer-test")  # type: ignore[no-untyped-call]
+    return RedisBroker(client=client, namespace="enqueuer-test")
 
 
 def test_a_dramatiq_consumer_receives_the_message(test_redis_url: str) -> None:
     broker = _broker(test_redis_url)
     broker.declare_queue("events")
-    message = dramatiq.Message(
+    message: dramatiq.Message[None] = dramatiq.Message(
         queue_name="events", actor_name="process_events", args=(["evt_1", "evt_2"],),
         kwargs={}, options={},
     )  # fmt: skip
