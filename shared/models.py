@@ -146,6 +146,10 @@ class Channel(Base):
     error_message: Mapped[str | None] = mapped_column(Text)
     last_event_at: Mapped[datetime | None]
     status_changed_at: Mapped[datetime | None]
+    # Internal, for ordering events by their own time (workers.effects): the latest proof the
+    # channel works, and the time of the event `error_message` came from.
+    last_alive_at: Mapped[datetime | None]
+    note_at: Mapped[datetime | None]
     # The latest QR code to scan (Whapi): `qr_data`, `qr_image_base64`?, `received_at`.
     qr: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

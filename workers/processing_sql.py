@@ -31,7 +31,7 @@ connections = cast(Table, Connection.__table__)
 class Statements:
     claim: Update  # :ids, :at → the pending events among them, locked and marked processed
     lock_channels: Select[Any]  # :ids → channel state, locked in id order
-    connections: Select[Any]  # :ids → connection state
+    connections: Select[Any]  # :ids → connection state, then validated_at
     write_channel: Update  # executemany: :_id and CHANNEL_STATE, updated_at
     write_connection: Update  # executemany: :_id and CONNECTION_STATE, updated_at
     relabel: Update  # :ids, :status: a claimed event's outcome was not `processed`
@@ -77,7 +77,9 @@ def statements(dialect: str) -> Statements:
         # workers but not the receiver's foreign-key checks as it inserts events.
         .with_for_update(key_share=True),
         connections=select(
-            connections.c.id, *(connections.c[name] for name in CONNECTION_STATE)
+            connections.c.id,
+            *(connections.c[name] for name in CONNECTION_STATE),
+            connections.c.validated_at,
         ).where(member(connections)),
         write_channel=_setter(channels, CHANNEL_STATE),
         write_connection=_setter(connections, CONNECTION_STATE),

@@ -8,7 +8,8 @@ so a duplicate message costs a query and nothing else.
 
 from __future__ import annotations
 
-from datetime import timedelta
+import time
+from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select, update
 
@@ -19,13 +20,28 @@ from workers.actors import process_events
 
 BATCH = 1000
 MESSAGE_SIZE = 100
+# One tick takes batches until one comes back short, for this long at most: a large backlog
+# (a broker restarted empty) comes back at the database's pace, not a batch per tick.
+TICK_BUDGET_SECONDS = 2.0
 
 
 def relay_once() -> int:
-    """Re-enqueue up to BATCH pending events enqueued longer ago than the lease."""
-    lease = timedelta(seconds=get_settings().relay_lease_seconds)
+    """Re-enqueue the pending events enqueued longer ago than the lease; returns how many."""
+    # Fixed for the tick: the events it relays get a newer lease and are not taken again.
+    overdue_before = utcnow() - timedelta(seconds=get_settings().relay_lease_seconds)
+    deadline = time.monotonic() + TICK_BUDGET_SECONDS
+    relayed = 0
+    while True:
+        taken = _relay_batch(overdue_before)
+        relayed += taken
+        if taken < BATCH or time.monotonic() >= deadline:
+            return relayed
+
+
+def _relay_batch(overdue_before: datetime) -> int:
+    """Lease and send up to BATCH overdue events, oldest first."""
     now = utcnow()
-    overdue = or_(Event.enqueued_at.is_(None), Event.enqueued_at < now - lease)
+    overdue = or_(Event.enqueued_at.is_(None), Event.enqueued_at < overdue_before)
     with session_scope() as session:
         query = (
             select(Event.id)

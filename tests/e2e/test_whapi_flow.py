@@ -177,12 +177,15 @@ def test_the_whapi_sequence_drives_status(
     assert _send(deployment, channel, _user("post"), token) == 200
     live = _expect(api, channel, "connected")
     assert live["qr"] is None
-    assert _send(deployment, channel, _message("m-1", int(time.time()) + 2), token) == 200
+    message_at = int(time.time()) + 2
+    assert _send(deployment, channel, _message("m-1", message_at), token) == 200
     moved = eventually(
         lambda: _state(api, channel), lambda s: s["last_event_at"] > live["last_event_at"]
     )
     assert moved["last_event_at"] > live["last_event_at"]
-    time.sleep(1.1)  # `users` events carry no time of their own: they are timed on arrival
+    # `users` events carry no time of their own: they are timed on arrival, so this one must
+    # arrive after the message's time (a later proof of life would outrank the logout).
+    time.sleep(max(0.0, message_at - time.time()) + 0.1)
     assert _send(deployment, channel, _user("delete"), token) == 200
     gone = _expect(api, channel, "disconnected")
     assert gone["error_message"] == "The WhatsApp account logged out"

@@ -99,7 +99,15 @@ def _reset(start: tuple[str, int | None], events: list[tuple[str, int, int]]) ->
 def _state() -> dict[str, Any]:
     with db.session_scope() as session:
         channels = {
-            c.id: (c.status, c.error_message, c.last_event_at, c.status_changed_at, c.qr)
+            c.id: (
+                c.status,
+                c.error_message,
+                c.last_event_at,
+                c.status_changed_at,
+                c.last_alive_at,
+                c.note_at,
+                c.qr,
+            )
             for c in session.scalars(select(Channel))
         }
         connection = session.get(Connection, "conn_1")

@@ -24,7 +24,9 @@ def test_a_live_event_revives(status: str) -> None:
     channel = _channel(status, changed=T0)
     apply(channel, None, ALIVE, T0 + timedelta(seconds=1))
     assert channel.status == "connected"
-    assert channel.status_changed_at == T0 + timedelta(seconds=1)
+    # Reviving moves neither time: an older change processed later compares with T0.
+    assert channel.status_changed_at == T0
+    assert channel.last_alive_at == T0 + timedelta(seconds=1)
 
 
 def test_a_live_event_does_not_clear_an_error() -> None:
@@ -98,3 +100,48 @@ def test_slack_rate_limit_notes_without_changing_status() -> None:
     apply(channel, None, effect, T0 + timedelta(seconds=1))
     assert channel.status == "connected"
     assert channel.error_message is not None and "rate limit" in channel.error_message
+
+
+REVOKED = Effect(
+    status="disconnected",
+    message="gone",
+    connection_error={"code": "AUTH_EXPIRED", "message": "gone"},
+)
+
+
+@pytest.mark.parametrize("alive_first", [False, True])
+def test_a_newer_proof_of_life_beats_an_older_revocation_in_either_order(
+    alive_first: bool,
+) -> None:
+    channel, connection = _channel("connected", changed=T0), Connection(status="connected")
+    events = [(REVOKED, T0 + timedelta(seconds=1)), (ALIVE, T0 + timedelta(seconds=2))]
+    for effect, at in events[::-1] if alive_first else events:
+        apply(channel, connection, effect, at)
+    assert (channel.status, channel.error_message) == ("connected", None)
+    assert channel.status_changed_at == T0 + timedelta(seconds=1)
+    assert connection.status == "error", "the token was revoked all the same"
+
+
+def test_an_error_after_a_revived_change_still_applies() -> None:
+    # Events at 1 s (revoked), 2 s (error), 3 s (alive), the error processed last: in event
+    # time order the error follows the revocation, and a proof of life does not clear errors.
+    channel = _channel("connected", changed=T0)
+    apply(channel, None, REVOKED, T0 + timedelta(seconds=1))
+    apply(channel, None, ALIVE, T0 + timedelta(seconds=3))
+    apply(channel, None, Effect(status="error", message="ERROR"), T0 + timedelta(seconds=2))
+    assert (channel.status, channel.error_message) == ("error", "ERROR")
+
+
+def test_a_note_outlives_an_older_status_change_processed_after_it() -> None:
+    channel = _channel("pending", changed=T0)
+    apply(channel, None, Effect(note="rate limited"), T0 + timedelta(seconds=2))
+    apply(channel, None, Effect(status="connected"), T0 + timedelta(seconds=1))
+    assert (channel.status, channel.error_message) == ("connected", "rate limited")
+
+
+def test_credentials_validated_after_a_revocation_keep_the_connection() -> None:
+    channel = _channel("connected", changed=T0)
+    connection = Connection(status="connected", validated_at=T0 + timedelta(seconds=5))
+    apply(channel, connection, REVOKED, T0 + timedelta(seconds=1))
+    assert channel.status == "disconnected"
+    assert (connection.status, connection.error) == ("connected", None)

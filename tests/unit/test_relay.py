@@ -93,3 +93,27 @@ def test_a_broker_failure_gives_the_unsent_leases_back(
         relay.relay_once()
     assert sent == [["ev_1"]]
     assert _leased() == {"ev_1": True, "ev_2": False, "ev_3": False}
+
+
+def test_a_backlog_larger_than_a_batch_is_relayed_in_one_tick(
+    sent: list[list[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    backlog = [f"ev_{n}" for n in range(7)]
+    _seed(dict.fromkeys(backlog))
+    monkeypatch.setattr(relay, "BATCH", 3)
+    monkeypatch.setattr(relay, "MESSAGE_SIZE", 2)
+    assert relay.relay_once() == 7
+    assert [event_id for message in sent for event_id in message] == backlog, "each once, in order"
+    assert relay.relay_once() == 0
+
+
+def test_a_tick_stops_taking_batches_when_its_time_is_up(
+    sent: list[list[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _seed(dict.fromkeys(f"ev_{n}" for n in range(5)))
+    monkeypatch.setattr(relay, "BATCH", 2)
+    monkeypatch.setattr(relay, "TICK_BUDGET_SECONDS", 0)
+    assert relay.relay_once() == 2, "one batch, then the budget is spent"
+    assert relay.relay_once() == 2
+    assert relay.relay_once() == 1
+    assert sent == [["ev_0", "ev_1"], ["ev_2", "ev_3"], ["ev_4"]]

@@ -13,7 +13,15 @@ from datetime import datetime
 from typing import Any
 
 # The columns `apply` may change (see workers.effects.ChannelLike), in this order.
-CHANNEL_STATE = ("status", "error_message", "last_event_at", "status_changed_at", "qr")
+CHANNEL_STATE = (
+    "status",
+    "error_message",
+    "last_event_at",
+    "status_changed_at",
+    "last_alive_at",
+    "note_at",
+    "qr",
+)
 CONNECTION_STATE = ("status", "error")
 
 
@@ -26,6 +34,8 @@ class ChannelState:
     error_message: str | None
     last_event_at: datetime | None
     status_changed_at: datetime | None
+    last_alive_at: datetime | None
+    note_at: datetime | None
     qr: dict[str, Any] | None
 
     def state(self) -> tuple[Any, ...]:
@@ -35,6 +45,8 @@ class ChannelState:
             self.error_message,
             self.last_event_at,
             self.status_changed_at,
+            self.last_alive_at,
+            self.note_at,
             self.qr,
         )
 
@@ -44,6 +56,7 @@ class ConnectionState:
     id: str
     status: str
     error: dict[str, Any] | None
+    validated_at: datetime | None  # read, never written: `apply` compares event times with it
 
     def state(self) -> tuple[Any, ...]:
         """The values of CONNECTION_STATE."""
