@@ -108,7 +108,10 @@ class ChannelOut(Out):
     status: ChannelStatus
     error_message: str | None
     last_event_at: datetime | None
-    status_changed_at: datetime | None
+    status_changed_at: datetime | None = Field(
+        description="event time of the latest status reported (or set by Switchboard); "
+        "a channel revived to `connected` by a later event keeps it"
+    )
     webhook_url: str = Field(description="where the provider sends this channel's webhooks")
     webhook_urls: WebhookUrls | None = Field(
         default=None, description="Discord only: its two endpoints by name"
