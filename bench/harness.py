@@ -67,9 +67,9 @@ def fresh_database(prefix: str) -> Iterator[str]:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def flush_redis() -> None:
-    """Empty the benchmarks' own Redis database (db 4 unless BENCH_REDIS_URL says otherwise)."""
-    client = redis.Redis.from_url(REDIS_URL)
+def flush_redis(url: str = REDIS_URL) -> None:
+    """Empty a benchmark's own Redis database (db 4 unless BENCH_REDIS_URL says otherwise)."""
+    client = redis.Redis.from_url(url)
     try:
         client.flushdb()
     finally:

@@ -50,6 +50,7 @@ if str(ROOT) not in sys.path:
 from bench.harness import (  # noqa: E402  (needs ROOT on sys.path)
     BenchError,
     exit_on_sigterm,
+    flush_redis,
     free_port,
     progress,
     run,
@@ -457,16 +458,6 @@ def drop_database() -> None:
     psql(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
 
 
-def flush_redis() -> None:
-    import redis
-
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        client.flushdb()
-    finally:
-        client.close()
-
-
 def switchboard_cli(env: dict[str, str], *args: str) -> str:
     done = subprocess.run(
         [str(SWITCHBOARD), *args], env=env, cwd=ROOT, capture_output=True, text=True, check=False
@@ -538,7 +529,7 @@ def run_switchboard(opts: Options, fake: FakeSlackAPI) -> Run:
     }
     progress("switchboard: fresh database and redis db, migrate, token")
     drop_database()
-    flush_redis()
+    flush_redis(REDIS_URL)
     try:
         psql(f"CREATE DATABASE {DATABASE}")
         switchboard_cli(env, "migrate")
@@ -556,7 +547,7 @@ def run_switchboard(opts: Options, fake: FakeSlackAPI) -> Run:
         return Run("switchboard", measured.result, measured.cpu_s, stored)
     finally:
         drop_database()
-        flush_redis()
+        flush_redis(REDIS_URL)
 
 
 def run_baseline(name: str, opts: Options, fake: FakeSlackAPI) -> Run:

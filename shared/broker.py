@@ -32,10 +32,18 @@ def setup_broker() -> dramatiq.Broker:
         return _broker
 
 
+# Calls fail, rather than block, when Redis hangs instead of refusing: every webhook answer
+# waits on the receiver's enqueue.
+SOCKET_TIMEOUT_SECONDS = 10.0
+CONNECT_TIMEOUT_SECONDS = 5.0
+
+
 def redis_client(redis_url: str) -> redis.Redis:
-    """A client whose calls fail, rather than block, when Redis hangs instead of refusing: the
-    receiver enqueues from one thread, and every answer waits on it."""
-    return redis.Redis.from_url(redis_url, socket_timeout=10.0, socket_connect_timeout=5.0)
+    return redis.Redis.from_url(
+        redis_url,
+        socket_timeout=SOCKET_TIMEOUT_SECONDS,
+        socket_connect_timeout=CONNECT_TIMEOUT_SECONDS,
+    )
 
 
 def _make_broker(redis_url: str | None) -> dramatiq.Broker:

@@ -19,6 +19,8 @@ import redis.asyncio
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.common import current_millis
 
+from shared.broker import CONNECT_TIMEOUT_SECONDS, SOCKET_TIMEOUT_SECONDS
+
 # Queue maintenance (requeueing dead workers' messages) is left to the workers, which run it
 # on fetch: the receiver's sends stay one script call each.
 NO_MAINTENANCE = 0
@@ -35,7 +37,9 @@ class RedisEnqueuer:
     def __init__(self, broker: RedisBroker, redis_url: str) -> None:
         self._broker = broker
         self._client = redis.asyncio.Redis.from_url(
-            redis_url, socket_timeout=10.0, socket_connect_timeout=5.0
+            redis_url,
+            socket_timeout=SOCKET_TIMEOUT_SECONDS,
+            socket_connect_timeout=CONNECT_TIMEOUT_SECONDS,
         )
         self._dispatch = self._client.register_script(broker.scripts["dispatch"].script)
 

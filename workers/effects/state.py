@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from operator import attrgetter
 from typing import Any
 
 # The columns `apply` may change (see workers.effects.ChannelLike), in this order.
@@ -23,6 +24,9 @@ CHANNEL_STATE = (
     "qr",
 )
 CONNECTION_STATE = ("status", "error")
+# Read by name, so the values always line up with the columns they are written to.
+_channel_values = attrgetter(*CHANNEL_STATE)
+_connection_values = attrgetter(*CONNECTION_STATE)
 
 
 @dataclass(slots=True)
@@ -40,15 +44,8 @@ class ChannelState:
 
     def state(self) -> tuple[Any, ...]:
         """The values of CHANNEL_STATE: what to compare, and what to write."""
-        return (
-            self.status,
-            self.error_message,
-            self.last_event_at,
-            self.status_changed_at,
-            self.last_alive_at,
-            self.note_at,
-            self.qr,
-        )
+        values: tuple[Any, ...] = _channel_values(self)
+        return values
 
 
 @dataclass(slots=True)
@@ -60,4 +57,5 @@ class ConnectionState:
 
     def state(self) -> tuple[Any, ...]:
         """The values of CONNECTION_STATE."""
-        return (self.status, self.error)
+        values: tuple[Any, ...] = _connection_values(self)
+        return values
