@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp
 
 from receiver.api import (
     audit,
@@ -25,7 +26,7 @@ from receiver.api import (
 )
 from receiver.api.problems import ProblemError, on_http_exception, on_problem, on_unexpected
 from receiver.dashboard.routes import routes as dashboard_routes
-from receiver.webhooks import routes as webhook_routes
+from receiver.webhooks.dispatch import WebhookDispatch
 from receiver.webhooks.enqueuer import enqueuer_for
 from receiver.webhooks.event_store import Enqueue, PostgresStore, SqlStore
 from receiver.webhooks.ingest import WRITERS, Ingestor
@@ -56,7 +57,7 @@ def _event_store(database_url: str, enqueue: Enqueue) -> PostgresStore | SqlStor
     return SqlStore(make_engine(database_url), enqueue, writers=WRITERS)
 
 
-def create_app(*, run_workers: bool = False) -> Starlette:
+def create_app(*, run_workers: bool = False) -> ASGIApp:
     """`run_workers`: also run the workers and scheduler in this process (`switchboard serve`)."""
     settings = get_settings()
     from workers.actors import process_events  # installs the broker before any actor exists
@@ -76,8 +77,7 @@ def create_app(*, run_workers: bool = False) -> Starlette:
     intake = WebhookIntake(targets, ingestor, settings.max_webhook_bytes, settings.public_base_url)
 
     @asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        app.state.intake = intake
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         if isinstance(store, PostgresStore):
             await store.open()
         ingestor.start()
@@ -98,9 +98,8 @@ def create_app(*, run_workers: bool = False) -> Starlette:
             if workers is not None:
                 workers.stop()
 
-    return Starlette(
+    app = Starlette(
         routes=[
-            *webhook_routes.routes,
             *instances.routes,
             *channels.routes,
             *connect.routes,
@@ -121,3 +120,4 @@ def create_app(*, run_workers: bool = False) -> Starlette:
             Exception: on_unexpected,
         },
     )
+    return WebhookDispatch(app, intake)

@@ -18,6 +18,7 @@ from receiver.api.endpoint import ApiRoute, NoBody, Operation
 from receiver.api.problems import MEDIA_TYPE as PROBLEM
 from receiver.api.responses import Problem
 from receiver.api.schemas import CREDENTIALS
+from receiver.webhooks.dispatch import webhook_paths
 from shared.api_tokens import SCOPES
 
 REF = "#/components/schemas/{model}"
@@ -41,9 +42,8 @@ def document(routes: list[BaseRoute]) -> dict[str, Any]:
     paths: dict[str, dict[str, Any]] = {}
     for path, op in api:
         paths.setdefault(path, {})[op.method.lower()] = _operation(path, op, ref)
-    for route in routes:
-        if isinstance(route, Route) and route.path.startswith("/webhooks/"):
-            paths[route.path] = {"post": _webhook(route.path)}
+    for path in webhook_paths():
+        paths[path] = {"post": _webhook(path)}
     paths.update(_service_paths())
     return {
         "openapi": "3.1.0",

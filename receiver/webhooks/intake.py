@@ -49,9 +49,13 @@ class WebhookIntake:
         self.clock = clock
 
     async def receive(
-        self, request: Request, name: str, provider: WebhookProvider, url_kind: str = ""
+        self,
+        request: Request,
+        channel_id: str,
+        name: str,
+        provider: WebhookProvider,
+        url_kind: str = "",
     ) -> Response:
-        channel_id = request.path_params["channel_id"]
         try:
             body = await self._read_body(request)
         except BodyTooLarge:

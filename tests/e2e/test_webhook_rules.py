@@ -107,6 +107,30 @@ def test_unknown_channel_is_404(deployment: Deployment) -> None:
     assert response.json()["code"] == "CHANNEL_NOT_FOUND"
 
 
+def test_webhook_urls_other_than_a_post_to_a_provider_url(
+    deployment: Deployment, channel: dict[str, Any]
+) -> None:
+    body = slack.event_callback("EvOddUrl", slack.message())
+    headers = slack.sign(SIGNING_SECRET, body)
+    base = f"{deployment.base_url}/webhooks"
+    wrong_method = httpx.get(f"{base}/slack/{channel['id']}")
+    assert wrong_method.status_code == 405
+    assert wrong_method.headers["allow"] == "POST"
+    assert wrong_method.json()["code"] == "METHOD_NOT_ALLOWED"
+    for path in (
+        f"/nosuchprovider/{channel['id']}",
+        f"/slack/{channel['id']}/events",  # Slack has a single URL
+        f"/slack/{channel['id']}/",
+        "/slack/",
+        f"/discord/{channel['id']}",  # Discord has two, each with its kind
+        f"/discord/{channel['id']}/unknown-kind",
+    ):
+        response = httpx.post(base + path, content=body, headers=headers)
+        assert response.status_code == 404, path
+        assert response.headers["content-type"] == "application/problem+json", path
+    assert _count(deployment, channel["id"]) == 0
+
+
 def test_oversized_body_is_413_and_not_stored(
     deployment: Deployment, channel: dict[str, Any]
 ) -> None:
