@@ -51,9 +51,9 @@ def _settle_garbage_collector() -> None:
 
 
 def _event_store(database_url: str, enqueue: Enqueue) -> PostgresStore | SqlStore:
-    # Webhook batches get connections of their own, one per writer.
+    # Webhook batches get connections of their own.
     if database_url.startswith("postgresql"):
-        return PostgresStore(database_url, enqueue, connections=WRITERS)
+        return PostgresStore(database_url, enqueue, writers=WRITERS)
     return SqlStore(make_engine(database_url), enqueue, writers=WRITERS)
 
 
