@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -36,8 +37,10 @@ def epoch_to_datetime(value: Any) -> datetime | None:
     return datetime.fromtimestamp(seconds, UTC)
 
 
+_UNSAFE_IN_TYPE = re.compile(r"[^A-Za-z0-9_-]")
+
+
 def type_part(value: Any) -> str:
     """A provider-supplied name made safe to use inside an event type."""
     text = str(value) if isinstance(value, str | int) else "unknown"
-    cleaned = "".join(c if c.isascii() and (c.isalnum() or c in "_-") else "_" for c in text)
-    return cleaned[:40] or "unknown"
+    return _UNSAFE_IN_TYPE.sub("_", text[:40]) or "unknown"

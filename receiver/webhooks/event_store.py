@@ -28,7 +28,7 @@ from sqlalchemy import Connection, Engine, Insert, Table, make_url, select
 from sqlalchemy.dialects import sqlite
 
 from shared.events import NormalizedEvent
-from shared.ids import new_id
+from shared.ids import new_ids
 from shared.models import Channel, Event, utcnow
 
 events_table = cast(Table, Event.__table__)
@@ -83,7 +83,7 @@ class SqlStore:
         self._executor = ThreadPoolExecutor(max_workers=writers, thread_name_prefix="ingest")
 
     async def __call__(self, items: Sequence[Accepted]) -> list[Outcome]:
-        rows = [_row(new_id("evt"), item) for item in items]
+        rows = [_row(i, item) for i, item in zip(new_ids("evt", len(items)), items, strict=True)]
         loop = asyncio.get_running_loop()
         written = await loop.run_in_executor(self._executor, self._write, rows)
         return await _finish(rows, written, self._enqueue)
@@ -117,7 +117,7 @@ class PostgresStore:
         await self._pool.open()
 
     async def __call__(self, items: Sequence[Accepted]) -> list[Outcome]:
-        rows = [_row(new_id("evt"), item) for item in items]
+        rows = [_row(i, item) for i, item in zip(new_ids("evt", len(items)), items, strict=True)]
         if len(rows) < SPLIT_ROWS:
             result = await self._write(rows)
         else:
