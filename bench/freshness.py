@@ -37,7 +37,7 @@ from bench.harness import (
     run,
     verdict,
 )
-from bench.load import TIMEOUT, Load, Probed, Probes
+from bench.load import TIMEOUT, Load, Probed, Probes, add_load_arguments
 
 TARGET_P50_MS = 50.0
 TARGET_P99_MS = 250.0
@@ -174,14 +174,9 @@ def report(m: Measured, args: argparse.Namespace) -> bool:
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rate", type=float, default=1_000.0, help="webhooks/s (default 1000)")
     parser.add_argument("--seconds", type=int, default=30, help="measured seconds (default 30)")
     parser.add_argument("--warmup", type=int, default=5, help="warm-up seconds (default 5)")
-    parser.add_argument("--channels", type=int, default=1_000)
-    parser.add_argument("--probes", type=int, default=10, help="probe channels (default 10)")
-    parser.add_argument("--processes", type=int, default=2, help="worker processes (default 2)")
-    parser.add_argument("--threads", type=int, default=4, help="threads per process (default 4)")
-    parser.add_argument("--concurrency", type=int, default=256, help="webhooks in flight, at most")
+    add_load_arguments(parser)
     return parser.parse_args(argv)
 
 

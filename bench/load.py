@@ -15,6 +15,7 @@ first poll that shows it, so it overstates the real delay by up to one poll (rep
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import itertools
 import random
@@ -216,3 +217,13 @@ class Probes:
                 if datetime.fromisoformat(last) >= waiting[0]:
                     waiting[1].set_result(answered)
             await asyncio.sleep(POLL_INTERVAL)
+
+
+def add_load_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of a deployment under steady load, as freshness and soak share them."""
+    parser.add_argument("--rate", type=float, default=1_000.0, help="webhooks/s (default 1000)")
+    parser.add_argument("--channels", type=int, default=1_000)
+    parser.add_argument("--probes", type=int, default=10, help="probe channels (default 10)")
+    parser.add_argument("--processes", type=int, default=2, help="worker processes (default 2)")
+    parser.add_argument("--threads", type=int, default=4, help="threads per process (default 4)")
+    parser.add_argument("--concurrency", type=int, default=256, help="webhooks in flight, at most")

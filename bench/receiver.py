@@ -53,12 +53,14 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.harness import (  # noqa: E402  (needs ROOT on sys.path)
+    SWITCHBOARD,
     BenchError,
     exit_on_sigterm,
     flush_redis,
     free_port,
     progress,
     run,
+    switchboard_cli,
     verdict,
 )
 from tests.fakes.slack_api import FakeSlackAPI  # noqa: E402
@@ -66,8 +68,6 @@ from tests.fakes.slack_api import FakeSlackAPI  # noqa: E402
 BENCH = ROOT / "bench"
 RESULTS = BENCH / "results"
 WRK_SCRIPT = BENCH / "wrk_slack.lua"
-BIN = Path(sys.executable).parent
-SWITCHBOARD = BIN / "switchboard"
 
 HOST = "127.0.0.1"
 DATABASE = "switchboard_bench"
@@ -462,15 +462,6 @@ def psql(sql: str, database: str = "postgres") -> str:
 
 def drop_database() -> None:
     psql(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
-
-
-def switchboard_cli(env: dict[str, str], *args: str) -> str:
-    done = subprocess.run(
-        [str(SWITCHBOARD), *args], env=env, cwd=ROOT, capture_output=True, text=True, check=False
-    )
-    if done.returncode != 0:
-        raise BenchError(f"switchboard {' '.join(args)} failed:\n{done.stderr}")
-    return done.stdout.strip()
 
 
 def provision(url: str, token: str, signing_secret: str, channels: int) -> list[str]:

@@ -40,7 +40,7 @@ from bench.harness import (
     run,
     verdict,
 )
-from bench.load import TIMEOUT, Load, Probes
+from bench.load import TIMEOUT, Load, Probes, add_load_arguments
 
 RSS_GROWTH_LIMIT = 0.10
 DUPLICATE_SHARE = 0.01
@@ -186,12 +186,7 @@ def report(s: Soaked, rate: float) -> bool:
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--minutes", type=float, default=10.0, help="duration (default 10)")
-    parser.add_argument("--rate", type=float, default=1_000.0, help="webhooks/s (default 1000)")
-    parser.add_argument("--channels", type=int, default=1_000)
-    parser.add_argument("--probes", type=int, default=10, help="probe channels (default 10)")
-    parser.add_argument("--processes", type=int, default=2, help="worker processes (default 2)")
-    parser.add_argument("--threads", type=int, default=4, help="threads per process (default 4)")
-    parser.add_argument("--concurrency", type=int, default=256, help="webhooks in flight, at most")
+    add_load_arguments(parser)
     args = parser.parse_args(argv)
     if args.minutes <= 0:
         parser.error("--minutes must be positive")

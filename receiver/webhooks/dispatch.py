@@ -9,18 +9,15 @@ the Starlette app unchanged.
 
 from __future__ import annotations
 
-import logging
-
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from receiver.api.problems import on_unexpected, problem_response
+from receiver.api.problems import on_http_exception, on_unexpected
 from receiver.providers import PROVIDERS, URL_KINDS
 from receiver.providers.base import WebhookProvider
 from receiver.webhooks.intake import WebhookIntake
-
-log = logging.getLogger(__name__)
 
 PREFIX = "/webhooks/"
 
@@ -68,9 +65,9 @@ class WebhookDispatch:
         name, channel_id, kind = found
         request = Request(scope, receive)
         if request.method != "POST":
-            response: Response = problem_response(
-                405, "METHOD_NOT_ALLOWED", "Method Not Allowed", headers={"Allow": "POST"}
-            )
+            # The 405 Starlette's router would give, through the app's own handler.
+            method_not_allowed = HTTPException(405, headers={"Allow": "POST"})
+            response: Response = await on_http_exception(request, method_not_allowed)
         else:
             try:
                 response = await self.intake.receive(

@@ -83,7 +83,7 @@ class SqlStore:
         self._executor = ThreadPoolExecutor(max_workers=writers, thread_name_prefix="ingest")
 
     async def __call__(self, items: Sequence[Accepted]) -> list[Outcome]:
-        rows = [_row(i, item) for i, item in zip(new_ids("evt", len(items)), items, strict=True)]
+        rows = _rows(items)
         loop = asyncio.get_running_loop()
         written = await loop.run_in_executor(self._executor, self._write, rows)
         return await _finish(rows, written, self._enqueue)
@@ -117,7 +117,7 @@ class PostgresStore:
         await self._pool.open()
 
     async def __call__(self, items: Sequence[Accepted]) -> list[Outcome]:
-        rows = [_row(i, item) for i, item in zip(new_ids("evt", len(items)), items, strict=True)]
+        rows = _rows(items)
         if len(rows) < SPLIT_ROWS:
             result = await self._write(rows)
         else:
@@ -155,6 +155,10 @@ async def _finish(rows: list[dict[str, Any]], written: Written, enqueue: Enqueue
             # Stored but not enqueued: the relay will enqueue them; the provider retries meanwhile.
             return [Outcome.UNAVAILABLE if o is Outcome.STORED else o for o in outcomes]
     return outcomes
+
+
+def _rows(items: Sequence[Accepted]) -> list[dict[str, Any]]:
+    return [_row(i, item) for i, item in zip(new_ids("evt", len(items)), items, strict=True)]
 
 
 def _row(event_id: str, item: Accepted) -> dict[str, Any]:

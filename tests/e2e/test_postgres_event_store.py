@@ -13,6 +13,7 @@ import pytest
 from receiver.webhooks.event_store import SPLIT_ROWS, Accepted, Outcome, PostgresStore
 from shared.events import NormalizedEvent
 from tests.support.processes import environment, run
+from tests.support.services import libpq
 
 pytestmark = pytest.mark.e2e
 
@@ -24,7 +25,7 @@ def database(postgres_url: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
     cwd = tmp_path_factory.mktemp("store")
     migrated = run(["migrate"], environment(DATABASE_URL=postgres_url), cwd)
     assert migrated.returncode == 0, migrated.stderr
-    with psycopg.connect(_libpq(postgres_url), autocommit=True) as conn:
+    with psycopg.connect(libpq(postgres_url), autocommit=True) as conn:
         conn.execute("INSERT INTO instances (id, name, created_at) VALUES ('ins_1', 'S', now())")
         for channel_id, enabled in (("chn_on", True), ("chn_off", False)):
             conn.execute(
@@ -34,10 +35,6 @@ def database(postgres_url: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
                 (channel_id, enabled),
             )
     yield postgres_url
-
-
-def _libpq(url: str) -> str:
-    return url.replace("postgresql+psycopg://", "postgresql://")
 
 
 def _accepted(channel_id: str, dedup_key: str) -> Accepted:
@@ -63,7 +60,7 @@ def _store(database: str, *batches: list[Accepted]) -> tuple[list[list[Outcome]]
 
 
 def _rows(database: str, dedup_prefix: str) -> list[tuple[str, str, str]]:
-    with psycopg.connect(_libpq(database)) as conn:
+    with psycopg.connect(libpq(database)) as conn:
         rows = conn.execute(
             "SELECT id, dedup_key, status FROM events WHERE dedup_key LIKE %s ORDER BY dedup_key",
             (dedup_prefix + "%",),

@@ -30,7 +30,8 @@ def unavailable(what: str, exc: Exception) -> None:
     pytest.skip(f"SKIPPED LOUDLY: {message}. Start it, or set TEST_DATABASE_URL/TEST_REDIS_URL.")
 
 
-def _libpq(url: str) -> str:
+def libpq(url: str) -> str:
+    """A SQLAlchemy URL as psycopg takes it."""
     return url.replace("postgresql+psycopg://", "postgresql://", 1)
 
 
@@ -40,7 +41,7 @@ def fresh_postgres_database() -> Iterator[str]:
     base = os.environ.get("TEST_DATABASE_URL", DEFAULT_DATABASE_URL)
     name = f"switchboard_test_{uuid.uuid4().hex[:12]}"
     try:
-        admin = psycopg.connect(_libpq(base), autocommit=True, connect_timeout=3)
+        admin = psycopg.connect(libpq(base), autocommit=True, connect_timeout=3)
     except psycopg.Error as exc:
         unavailable("PostgreSQL", exc)
         raise
@@ -49,7 +50,7 @@ def fresh_postgres_database() -> Iterator[str]:
     try:
         yield base.rsplit("/", 1)[0] + "/" + name
     finally:
-        with psycopg.connect(_libpq(base), autocommit=True) as admin:
+        with psycopg.connect(libpq(base), autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
