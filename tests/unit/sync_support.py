@@ -9,7 +9,8 @@ from sqlalchemy import select
 
 from shared import db, settings
 from shared.crypto import encrypt_json
-from shared.models import Channel, Connection, Instance, RemoteChannel
+from shared.models import Channel, Connection, RemoteChannel
+from tests.unit.rows import INSTANCE_ID, add_in_order, instance
 
 
 def seed(
@@ -19,31 +20,25 @@ def seed(
     external_identifier: str | None = None,
 ) -> None:
     secret = settings.get_settings().secret
+    connection = Connection(
+        id="conn_1",
+        instance_id=INSTANCE_ID,
+        platform=platform,
+        name=platform,
+        credentials_encrypted=encrypt_json(secret, credentials),
+        settings={"sync_interval_minutes": 240, "sync_enabled": True},
+    )
+    channel = Channel(
+        id="ch_1",
+        instance_id=INSTANCE_ID,
+        channel_type=channel_type,
+        provider=platform,
+        connection_id="conn_1",
+        external_identifier=external_identifier,
+        status="connected",
+    )
     with db.session_scope() as session:
-        session.add(Instance(id="inst_1", name="x"))
-        session.flush()
-        session.add(
-            Connection(
-                id="conn_1",
-                instance_id="inst_1",
-                platform=platform,
-                name=platform,
-                credentials_encrypted=encrypt_json(secret, credentials),
-                settings={"sync_interval_minutes": 240, "sync_enabled": True},
-            )
-        )
-        session.flush()
-        session.add(
-            Channel(
-                id="ch_1",
-                instance_id="inst_1",
-                channel_type=channel_type,
-                provider=platform,
-                connection_id="conn_1",
-                external_identifier=external_identifier,
-                status="connected",
-            )
-        )
+        add_in_order(session, [instance()], [connection], [channel])
 
 
 def state() -> tuple[Connection, Channel]:

@@ -14,6 +14,7 @@ from sqlalchemy import delete, event, select
 
 from shared import db
 from shared.models import Channel, Connection, Event, Instance
+from tests.unit.rows import INSTANCE_ID, add_in_order, instance, slack_channel, slack_event
 from workers import processing
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -48,52 +49,36 @@ start_strategy = st.tuples(st.sampled_from(STATUSES), st.none() | st.integers(0,
 def _reset(start: tuple[str, int | None], events: list[tuple[str, int, int]]) -> list[str]:
     """Fresh channels in the `start` state, and `events` stored pending; returns their ids."""
     status, changed = start
-    with db.session_scope() as session:
-        session.execute(delete(Event))
-        session.execute(delete(Channel))
-        session.execute(delete(Connection))
-        session.execute(delete(Instance))
-        session.add(Instance(id="inst_1", name="x"))
-        session.flush()
-        session.add(
-            Connection(
-                id="conn_1",
-                instance_id="inst_1",
-                platform="slack",
-                name="x",
-                credentials_encrypted="",
-            )
+    ids = [f"evt_{n:03d}" for n in range(len(events))]
+    connection = Connection(
+        id="conn_1", instance_id=INSTANCE_ID, platform="slack", name="x", credentials_encrypted=""
+    )
+    channels = [
+        slack_channel(
+            channel_id,
+            connection_id="conn_1",
+            status=status,
+            status_changed_at=None if changed is None else T0 + timedelta(seconds=changed),
         )
-        session.flush()
-        for channel_id in CHANNELS:
-            session.add(
-                Channel(
-                    id=channel_id,
-                    instance_id="inst_1",
-                    channel_type="slack",
-                    provider="slack",
-                    connection_id="conn_1",
-                    status=status,
-                    status_changed_at=None if changed is None else T0 + timedelta(seconds=changed),
-                )
-            )
-        session.flush()
-        for n, (channel_id, kind, second) in enumerate(events):
-            provider, event_type, payload = KINDS[kind]
-            session.add(
-                Event(
-                    id=f"evt_{n:03d}",
-                    instance_id="inst_1",
-                    channel_id=channel_id,
-                    provider=provider,
-                    type=event_type,
-                    dedup_key=str(n),
-                    received_at=T0,
-                    occurred_at=T0 + timedelta(seconds=second),
-                    payload=payload,
-                )
-            )
-    return [f"evt_{n:03d}" for n in range(len(events))]
+        for channel_id in CHANNELS
+    ]
+    stored = [
+        slack_event(
+            event_id,
+            channel_id,
+            T0,
+            provider=KINDS[kind][0],
+            type=KINDS[kind][1],
+            payload=KINDS[kind][2],
+            occurred_at=T0 + timedelta(seconds=second),
+        )
+        for event_id, (channel_id, kind, second) in zip(ids, events, strict=True)
+    ]
+    with db.session_scope() as session:
+        for model in (Event, Channel, Connection, Instance):
+            session.execute(delete(model))
+        add_in_order(session, [instance()], [connection], channels, stored)
+    return ids
 
 
 def _state() -> dict[str, Any]:

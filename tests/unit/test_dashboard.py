@@ -12,7 +12,8 @@ from receiver.dashboard import channel as channel_page
 from receiver.dashboard import chart, formatting, layout, qr, session
 from receiver.dashboard.queries import Filters
 from shared.db import session_scope
-from shared.models import Channel, Event, Instance
+from shared.models import Channel
+from tests.unit.rows import add_in_order, instance, slack_channel, slack_event
 
 NOW = datetime(2025, 11, 21, 9, 30, 42, tzinfo=UTC)
 SECRET = "s" * 40
@@ -60,33 +61,19 @@ def test_the_chart_scales_to_its_peak_and_shows_lone_events() -> None:
     assert chart.draw([0] * 30, NOW).peak == 0
 
 
-def _event(n: int, channel: str, at: datetime) -> Event:
-    return Event(
-        id=f"evt_{n}",
-        instance_id="inst_1",
-        channel_id=channel,
-        provider="slack",
-        type="slack.event_callback.message",
-        dedup_key=str(n),
-        received_at=at,
-        occurred_at=at,
-        payload={},
-    )
-
-
 @pytest.mark.usefixtures("database")
 def test_events_are_counted_per_minute_in_sql() -> None:
     start = chart.first_minute(NOW)
     times = [start - timedelta(microseconds=1), start, start + timedelta(seconds=59.9)]
     times += [NOW - timedelta(seconds=1), NOW]
+    events = [slack_event(f"evt_{n}", "ch_1", at) for n, at in enumerate(times)]
     with session_scope() as db:
-        db.add(Instance(id="inst_1", name="Acme"))
-        db.flush()
-        for cid in ("ch_1", "ch_2"):
-            db.add(Channel(id=cid, instance_id="inst_1", channel_type="slack", provider="slack"))
-        db.flush()
-        db.add_all(_event(n, "ch_1", at) for n, at in enumerate(times))
-        db.add(_event(99, "ch_2", NOW))
+        add_in_order(
+            db,
+            [instance(name="Acme")],
+            [slack_channel("ch_1"), slack_channel("ch_2")],
+            [*events, slack_event("evt_99", "ch_2", NOW)],
+        )
     with session_scope() as db:
         counts = chart.per_minute(db, NOW, instance_id="inst_1", channel_id="ch_1")
         assert counts == [2] + [0] * 28 + [2]  # the one a microsecond early is left out

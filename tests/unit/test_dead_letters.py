@@ -11,8 +11,9 @@ from sqlalchemy import select
 
 from shared import db
 from shared.broker import setup_broker
-from shared.models import Channel, DeadLetter, Event, Instance, utcnow
+from shared.models import Channel, DeadLetter, Event, utcnow
 from shared.providers.errors import InvalidCredentials, RateLimited
+from tests.unit.rows import add_in_order, instance, slack_channel, slack_event
 from workers import effects, processing
 from workers.dead_letters import DeadLetters, error_of, redrive
 
@@ -20,35 +21,14 @@ EVENT_IDS = ["ev_1", "ev_2", "ev_3"]
 
 
 def _seed() -> None:
+    now = utcnow()
+    channels = [slack_channel(c, status="connected") for c in ("ch_good", "ch_bad")]
+    events = [
+        slack_event(event_id, channel_id, now)
+        for event_id, channel_id in zip(EVENT_IDS, ["ch_good", "ch_bad", "ch_good"], strict=True)
+    ]
     with db.session_scope() as session:
-        session.add(Instance(id="inst_1", name="x"))
-        session.flush()
-        for channel_id in ("ch_good", "ch_bad"):
-            session.add(
-                Channel(
-                    id=channel_id,
-                    instance_id="inst_1",
-                    channel_type="slack",
-                    provider="slack",
-                    status="connected",
-                )
-            )
-        session.flush()
-        now = utcnow()
-        for event_id, channel_id in zip(EVENT_IDS, ["ch_good", "ch_bad", "ch_good"], strict=True):
-            session.add(
-                Event(
-                    id=event_id,
-                    instance_id="inst_1",
-                    channel_id=channel_id,
-                    provider="slack",
-                    type="slack.event_callback.message",
-                    dedup_key=event_id,
-                    received_at=now,
-                    occurred_at=now,
-                    payload={"event": {"type": "message"}},
-                )
-            )
+        add_in_order(session, [instance()], channels, events)
 
 
 def _failed_message(actor: str, args: tuple[Any, ...], *, for_good: bool) -> MessageProxy:

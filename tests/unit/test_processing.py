@@ -8,35 +8,22 @@ from typing import Any
 import pytest
 
 from shared import db
-from shared.models import Channel, Event, Instance
+from shared.models import Channel, Event
+from tests.unit.rows import add_in_order, instance, slack_channel, slack_event
 from workers import processing
 from workers.effects import ALIVE, Effect
 
 
 def _seed(event_types: list[str]) -> list[str]:
     when = datetime(2026, 1, 1, tzinfo=UTC)
+    ids = [f"evt_{n}" for n in range(len(event_types))]
+    events = [
+        slack_event(event_id, "ch_1", when, type=kind, payload={})
+        for event_id, kind in zip(ids, event_types, strict=True)
+    ]
     with db.session_scope() as session:
-        session.add(Instance(id="inst_1", name="x"))
-        session.flush()  # no ORM relationships: insert order is ours to give
-        session.add(
-            Channel(id="ch_1", instance_id="inst_1", channel_type="slack", provider="slack")
-        )
-        session.flush()
-        for n, kind in enumerate(event_types):
-            session.add(
-                Event(
-                    id=f"evt_{n}",
-                    instance_id="inst_1",
-                    channel_id="ch_1",
-                    provider="slack",
-                    type=kind,
-                    dedup_key=str(n),
-                    received_at=when,
-                    occurred_at=when,
-                    payload={},
-                )
-            )
-    return [f"evt_{n}" for n in range(len(event_types))]
+        add_in_order(session, [instance()], [slack_channel("ch_1")], events)
+    return ids
 
 
 def _statuses() -> dict[str, tuple[str, int, str | None]]:

@@ -8,7 +8,8 @@ import pytest
 from sqlalchemy import select
 
 from shared import db
-from shared.models import Channel, Event, Instance, utcnow
+from shared.models import Event, utcnow
+from tests.unit.rows import add_in_order, instance, slack_channel, slack_event
 from workers import relay
 from workers.actors import process_events
 
@@ -18,35 +19,19 @@ LEASE = timedelta(seconds=60)
 def _seed(enqueued: dict[str, timedelta | None], status: str = "pending") -> None:
     """Events by id, enqueued that long ago (None: never)."""
     now = utcnow()
-    with db.session_scope() as session:
-        session.add(Instance(id="inst_1", name="x"))
-        session.flush()
-        session.add(
-            Channel(
-                id="ch_1",
-                instance_id="inst_1",
-                channel_type="slack",
-                provider="slack",
-                status="connected",
-            )
+    events = [
+        slack_event(
+            event_id,
+            "ch_1",
+            now - timedelta(seconds=300 - n),
+            occurred_at=now,
+            status=status,
+            enqueued_at=None if ago is None else now - ago,
         )
-        session.flush()
-        for n, (event_id, ago) in enumerate(enqueued.items()):
-            session.add(
-                Event(
-                    id=event_id,
-                    instance_id="inst_1",
-                    channel_id="ch_1",
-                    provider="slack",
-                    type="slack.event_callback.message",
-                    dedup_key=event_id,
-                    received_at=now - timedelta(seconds=300 - n),
-                    occurred_at=now,
-                    status=status,
-                    payload={"event": {"type": "message"}},
-                    enqueued_at=None if ago is None else now - ago,
-                )
-            )
+        for n, (event_id, ago) in enumerate(enqueued.items())
+    ]
+    with db.session_scope() as session:
+        add_in_order(session, [instance()], [slack_channel("ch_1", status="connected")], events)
 
 
 def _leased() -> dict[str, bool]:
