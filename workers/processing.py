@@ -86,7 +86,6 @@ def process_events(event_ids: list[str]) -> int:
         claimed.sort(key=lambda e: (e.occurred_at, e.id))  # contract §6: event-time order
         for event in claimed:
             _derive_effect(event)
-        _relabel(conn, sql, [e for e in claimed if e.status == "failed"])
         # The channels stay locked from here to the commit: keep this part short.
         ids = sorted({e.channel_id for e in claimed})
         states = {
@@ -96,7 +95,7 @@ def process_events(event_ids: list[str]) -> int:
         changed = _apply_all(claimed, states, accounts)
         _write(conn, sql.write_channel, changed.channels, CHANNEL_STATE, now)
         _write(conn, sql.write_connection, changed.connections, CONNECTION_STATE, now)
-        _relabel(conn, sql, [e for e in claimed if e.status == "ignored"])
+        _relabel(conn, sql, claimed)
     _count(claimed, now)
     return len(claimed)
 
@@ -115,12 +114,12 @@ def _derive_effect(event: Claimed) -> None:
         event.status = "failed"
 
 
-def _relabel(conn: DbConnection, sql: Statements, exceptions: list[Claimed]) -> None:
+def _relabel(conn: DbConnection, sql: Statements, claimed: list[Claimed]) -> None:
     """Claimed events were marked `processed`; those that were not get their own status."""
-    failed = [{"_id": e.id, "error": e.error} for e in exceptions if e.status == "failed"]
+    failed = [{"_id": e.id, "error": e.error} for e in claimed if e.status == "failed"]
     if failed:
         conn.execute(sql.fail, failed)
-    ignored = [e.id for e in exceptions if e.status == "ignored"]
+    ignored = [e.id for e in claimed if e.status == "ignored"]
     if ignored:
         conn.execute(sql.relabel, {"ids": ignored, "status": "ignored"})
 

@@ -21,6 +21,7 @@ from workers.effects import Effect, apply
 from workers.effects import discord as discord_effects
 from workers.effects import slack as slack_effects
 from workers.effects import whapi as whapi_effects
+from workers.effects.state import CHANNEL_STATE
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -50,15 +51,6 @@ KINDS: dict[str, Callable[[int], Effect]] = {
         "discord.event.APPLICATION_AUTHORIZED", {}
     ),
 }
-CHANNEL_FIELDS = (
-    "status",
-    "error_message",
-    "status_changed_at",
-    "last_event_at",
-    "last_alive_at",
-    "note_at",
-    "qr",
-)
 # (status, status_changed_at, last_alive_at, the connection's validated_at) in seconds after T0;
 # events happen at 1 s or later.
 Start = tuple[str, int | None, int | None, int | None]
@@ -88,7 +80,7 @@ def _final(start: Start, events: Sequence[Event]) -> tuple[Any, ...]:
         occurred_at = _at(second)
         assert occurred_at is not None
         apply(channel, connection, KINDS[kind](second), occurred_at)
-    channel_state = tuple(getattr(channel, name) for name in CHANNEL_FIELDS)
+    channel_state = tuple(getattr(channel, name) for name in CHANNEL_STATE)
     return channel_state, connection.status, connection.error
 
 
