@@ -74,7 +74,7 @@ def statements(dialect: str) -> Statements:
         .where(member(channels))
         .order_by(channels.c.id)
         # NO KEY UPDATE, the lock an UPDATE of non-key columns takes anyway: it excludes other
-        # workers but not the receiver's foreign-key checks as it inserts events.
+        # workers, and nothing that needs only a key share.
         .with_for_update(key_share=True),
         connections=select(
             connections.c.id,

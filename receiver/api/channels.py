@@ -15,6 +15,7 @@ from receiver.api.responses import ChannelList, ChannelOut
 from receiver.api.schemas import ChannelFilters, ChannelIn, ChannelPatch
 from receiver.api.serialize import channel_out
 from shared.channel_types import PROVIDER_OF_TYPE
+from shared.event_deletion import delete_channel_events
 from shared.ids import new_id
 from shared.models import Channel, utcnow
 
@@ -105,6 +106,7 @@ def update(call: Call[ChannelPatch]) -> dict[str, Any]:
 def delete(call: Call[NoBody]) -> Response:
     channel = find_channel(call, call.path["channel_id"])
     record(call, "channel.delete", channel)
+    delete_channel_events(call.session, channel.id)
     call.session.delete(channel)
     return Response(status_code=204)
 

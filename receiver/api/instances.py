@@ -13,6 +13,7 @@ from receiver.api.problems import ProblemError
 from receiver.api.responses import InstanceList, InstanceOut
 from receiver.api.schemas import InstanceFilters, InstanceIn
 from receiver.api.serialize import instance_out
+from shared.event_deletion import delete_instance_events
 from shared.ids import new_id
 from shared.models import Instance
 
@@ -67,7 +68,8 @@ def read(call: Call[NoBody]) -> dict[str, Any]:
 
 def delete(call: Call[NoBody]) -> Response:
     instance = get_instance(call, call.instance_id)
-    call.session.delete(instance)
+    delete_instance_events(call.session, instance.id)
+    call.session.delete(instance)  # channels, connections and tokens cascade
     call.audit("instance.delete", "instance", instance.id, instance.id)
     return Response(status_code=204)
 

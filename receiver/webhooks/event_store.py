@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import enum
 import json
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,7 +24,7 @@ from typing import Any, cast
 
 import orjson
 from psycopg_pool import AsyncConnectionPool
-from sqlalchemy import Connection, Engine, Insert, Table, make_url, select
+from sqlalchemy import Connection, Engine, Insert, Table, delete, make_url, select
 from sqlalchemy.dialects import sqlite
 
 from shared.events import NormalizedEvent
@@ -215,10 +215,7 @@ def _json(rows: list[dict[str, Any]]) -> str:
 
 
 def _write_generic(conn: Connection, rows: list[dict[str, Any]]) -> Written:
-    query = select(channels_table.c.id, channels_table.c.enabled).where(
-        channels_table.c.id.in_({row["channel_id"] for row in rows})
-    )
-    enabled = {r[0]: bool(r[1]) for r in conn.execute(query)}
+    enabled = _enabled(conn, {row["channel_id"] for row in rows})
     now = utcnow()
     values = [
         {
@@ -233,8 +230,27 @@ def _write_generic(conn: Connection, rows: list[dict[str, Any]]) -> Written:
     if not values:
         return set(), {}
     inserted = set(conn.execute(_insert_ignoring_duplicates(), values).scalars())
+    # The insert holds SQLite's write lock, so no deletion commits before this transaction
+    # does; a channel deleted since the read above must not keep the events just stored for it
+    # (events have no foreign key: shared.event_deletion).
+    gone = enabled.keys() - _enabled(conn, set(enabled)).keys()
+    if gone:
+        conn.execute(
+            delete(events_table).where(
+                events_table.c.id.in_(inserted), events_table.c.channel_id.in_(gone)
+            )
+        )
+        values = [v for v in values if v["channel_id"] not in gone]
     with_channel = {v["id"] for v in values}
     return with_channel, {v["id"]: v["status"] for v in values if v["id"] in inserted}
+
+
+def _enabled(conn: Connection, channel_ids: Iterable[str]) -> dict[str, bool]:
+    """channel id → enabled, for those of `channel_ids` that exist."""
+    query = select(channels_table.c.id, channels_table.c.enabled).where(
+        channels_table.c.id.in_(channel_ids)
+    )
+    return {r[0]: bool(r[1]) for r in conn.execute(query)}
 
 
 def _insert_ignoring_duplicates() -> Insert:
