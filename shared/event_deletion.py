@@ -2,8 +2,8 @@
 
 `events` has no foreign keys. PostgreSQL checks a key by locking the referenced row for every
 row inserted: on the receiver's batch insert that is a tuple lock, a WAL record and often a
-MultiXact per channel per batch, and it cost ~9 % of the webhooks stored per second
-(`make bench`). Deleting is rare, so it does the cascade itself and closes the race the key
+MultiXact per channel per batch, and it cost 3-8 % of the webhooks stored per second (A/B runs
+of `bench.receiver`, with and without the key). Deleting is rare, so it does the cascade itself and closes the race the key
 closed. It first locks `events` against writers (SHARE ROW EXCLUSIVE): that waits for batches
 being written, which its delete then sees, and holds new ones back until it commits; they then
 no longer find the channel, and their webhooks are answered as for an unknown channel.
