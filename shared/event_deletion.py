@@ -3,10 +3,11 @@
 `events` has no foreign keys. PostgreSQL checks a key by locking the referenced row for every
 row inserted: on the receiver's batch insert that is a tuple lock, a WAL record and often a
 MultiXact per channel per batch, and it cost 3-8 % of the webhooks stored per second (A/B runs
-of `bench.receiver`, with and without the key). Deleting is rare, so it does the cascade itself and closes the race the key
-closed. It first locks `events` against writers (SHARE ROW EXCLUSIVE): that waits for batches
-being written, which its delete then sees, and holds new ones back until it commits; they then
-no longer find the channel, and their webhooks are answered as for an unknown channel.
+of `bench.receiver`, with and without the key). Deleting is rare, so it does the cascade itself
+and closes the race the key closed. It first locks `events` against writers (SHARE ROW
+EXCLUSIVE): that waits for batches being written, which its delete then sees, and holds new ones
+back until it commits; they then no longer find the channel, and their webhooks are answered as
+for an unknown channel.
 
 Lock order: `events`, then channel rows, as the workers take them, so the two never deadlock;
 call these before the channel or instance itself is deleted. SQLite has one writer at a time,
