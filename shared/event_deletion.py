@@ -9,6 +9,12 @@ EXCLUSIVE): that waits for batches being written, which its delete then sees, an
 back until it commits; they then no longer find the channel, and their webhooks are answered as
 for an unknown channel.
 
+The lock is held to the commit, so a deletion holds webhook storage back while its delete runs:
+milliseconds for a channel's usual events, seconds for one with millions (those webhooks wait,
+or are answered 503 and retried; none is lost). Deleting before taking the lock would shorten
+that, but an update of one of the deleted events (the relay, a replay) would then wait for the
+deletion while holding the lock the deletion waits for: a deadlock.
+
 Lock order: `events`, then channel rows, as the workers take them, so the two never deadlock;
 call these before the channel or instance itself is deleted. SQLite has one writer at a time,
 and the receiver's store there checks the channels again under its write lock.
