@@ -7,7 +7,6 @@ import base64
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -15,25 +14,13 @@ import pytest
 
 from tests.conftest import SIGNING_SECRET
 from tests.e2e.dashboard_support import csrf_of, http_sign_in
-from tests.e2e.deployments import Deployment, deployed, eventually
+from tests.e2e.deployments import Deployment, eventually
 from tests.e2e.seeds import connected_slack_channel
-from tests.fakes.slack_api import FakeSlackAPI
 from tests.support import slack as slack_webhooks
 
 pytestmark = pytest.mark.e2e
 
 READ = ["channels:read", "connections:read", "events:read"]
-
-
-@pytest.fixture(scope="module", params=["embedded", "distributed"])
-def deployment(
-    request: pytest.FixtureRequest,
-    tmp_path_factory: pytest.TempPathFactory,
-    fake_slack: FakeSlackAPI,
-) -> Iterator[Deployment]:
-    cwd: Path = tmp_path_factory.mktemp(f"dashboard-{request.param}")
-    with deployed(request.param, request, cwd, SLACK_API_URL=fake_slack.url) as deployment:
-        yield deployment
 
 
 @pytest.fixture(scope="module")

@@ -8,17 +8,14 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
 from tests.conftest import SIGNING_SECRET
-from tests.e2e.deployments import Deployment, deployed, eventually
+from tests.e2e.deployments import Deployment, eventually
 from tests.e2e.seeds import connected_slack_channel, send_slack_event
-from tests.fakes.slack_api import FakeSlackAPI
 from tests.support import slack
 
 pytestmark = pytest.mark.e2e
@@ -26,17 +23,6 @@ pytestmark = pytest.mark.e2e
 SENDERS = 8
 ACCEPTED_BEFORE_DELETING = 40
 RACES = 3
-
-
-@pytest.fixture(scope="module", params=["embedded", "distributed"])
-def deployment(
-    request: pytest.FixtureRequest,
-    tmp_path_factory: pytest.TempPathFactory,
-    fake_slack: FakeSlackAPI,
-) -> Iterator[Deployment]:
-    cwd: Path = tmp_path_factory.mktemp(request.param)
-    with deployed(request.param, request, cwd, SLACK_API_URL=fake_slack.url) as deployment:
-        yield deployment
 
 
 def _listed(api: httpx.Client, channel: dict[str, Any]) -> list[dict[str, Any]]:

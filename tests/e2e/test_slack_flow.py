@@ -8,31 +8,18 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any, cast
 
 import httpx
 import pytest
 
 from tests.conftest import GOOD_BOT_TOKEN, SIGNING_SECRET
-from tests.e2e.deployments import Deployment, deployed, eventually
+from tests.e2e.deployments import Deployment, eventually
 from tests.fakes.slack_api import FakeSlackAPI
 from tests.support import slack
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module", params=["embedded", "distributed"])
-def deployment(
-    request: pytest.FixtureRequest,
-    tmp_path_factory: pytest.TempPathFactory,
-    fake_slack: FakeSlackAPI,
-) -> Iterator[Deployment]:
-    cwd: Path = tmp_path_factory.mktemp(request.param)
-    with deployed(request.param, request, cwd, SLACK_API_URL=fake_slack.url) as deployment:
-        yield deployment
 
 
 @pytest.fixture(scope="module")
