@@ -29,7 +29,7 @@ from receiver.dashboard.routes import routes as dashboard_routes
 from receiver.webhooks.dispatch import WebhookDispatch
 from receiver.webhooks.enqueuer import enqueuer_for
 from receiver.webhooks.event_store import Enqueue, PostgresStore, SqlStore
-from receiver.webhooks.ingest import WRITERS, Ingestor
+from receiver.webhooks.ingest import Ingestor
 from receiver.webhooks.intake import WebhookIntake
 from receiver.webhooks.targets import TargetCache, database_loader
 from shared.broker import is_embedded
@@ -51,10 +51,10 @@ def _settle_garbage_collector() -> None:
 
 
 def _event_store(database_url: str, enqueue: Enqueue) -> PostgresStore | SqlStore:
-    # Webhook batches get connections of their own.
+    # Webhook batches get a connection of their own.
     if database_url.startswith("postgresql"):
-        return PostgresStore(database_url, enqueue, writers=WRITERS)
-    return SqlStore(make_engine(database_url), enqueue, writers=WRITERS)
+        return PostgresStore(database_url, enqueue)
+    return SqlStore(make_engine(database_url), enqueue)
 
 
 def create_app(*, run_workers: bool = False) -> ASGIApp:
@@ -72,7 +72,7 @@ def create_app(*, run_workers: bool = False) -> ASGIApp:
         await enqueuer.send(process_events.message(event_ids))
 
     store = _event_store(settings.database_url, enqueue)
-    ingestor = Ingestor(store, writers=WRITERS)
+    ingestor = Ingestor(store)
     targets = TargetCache(database_loader(get_engine(), settings.secret))
     intake = WebhookIntake(targets, ingestor, settings.max_webhook_bytes, settings.public_base_url)
 
@@ -80,7 +80,6 @@ def create_app(*, run_workers: bool = False) -> ASGIApp:
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         if isinstance(store, PostgresStore):
             await store.open()
-        ingestor.start()
         _settle_garbage_collector()
         workers = None
         if run_workers:

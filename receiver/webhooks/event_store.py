@@ -1,14 +1,13 @@
 """Store a batch of accepted webhooks, then enqueue them in one broker message.
 
-Group commit: every request that arrives while batches are being written waits for the next
-one, so under load one statement, one commit and one broker round trip serve many webhooks.
+Group commit: the webhooks that arrive while a batch is being written wait for the next one
+(`receiver.webhooks.ingest`), so under load one statement, one commit and one broker round trip
+serve many webhooks.
 
 Two stores share the rules below. `PostgresStore` runs on the event loop (psycopg's async
-connections): a batch is one constant statement, prepared once per connection, its rows a single
+connection): a batch is one constant statement, prepared once per connection, its rows a single
 JSON parameter; the channel check, insert and dedup happen server-side, atomically, in
-autocommit. A large batch is split into two such statements on two connections, run at once:
-PostgreSQL then writes on both cores while the receiver waits. `SqlStore` runs SQLAlchemy in a
-thread, for SQLite (the embedded mode).
+autocommit. `SqlStore` runs SQLAlchemy in a thread, for SQLite (the embedded mode).
 """
 
 from __future__ import annotations
@@ -60,27 +59,24 @@ Enqueue = Callable[[list[str]], Awaitable[None]]
 
 # While PostgreSQL is unreachable a batch waits this long for a connection, then is answered 503
 # with Retry-After: providers stop waiting after a few seconds (Slack after 3), and a prompt 503
-# is retried sooner than a timeout. When the database is up, in-flight batches never outnumber
-# connections, so no batch waits.
+# is retried sooner than a timeout. When the database is up, the one batch being written has the
+# one connection, so no batch waits.
 CONNECTION_WAIT_SECONDS = 1.0
 # A lost connection is redialled with backoff for this long; after that the pool dials afresh
 # when a batch next needs one, so the receiver follows a restarted database within a second or
 # two instead of after a backoff grown long during the outage.
 RECONNECT_SECONDS = 2.0
 CONNECT_TIMEOUT_SECONDS = 2
-# A batch of at least SPLIT_ROWS rows is written as two statements in parallel. Measured with
-# `make bench` (32 rows a batch): +4-5 % webhooks/s. The second statement costs ~0.1 ms of
-# CPU, more than it saves on small batches.
-SPLIT_ROWS = 16
 
 
 class SqlStore:
     """SQLAlchemy in a writer thread: any database, used for SQLite."""
 
-    def __init__(self, engine: Engine, enqueue: Enqueue, writers: int) -> None:
+    def __init__(self, engine: Engine, enqueue: Enqueue) -> None:
         self._engine = engine
         self._enqueue = enqueue
-        self._executor = ThreadPoolExecutor(max_workers=writers, thread_name_prefix="ingest")
+        # One batch is written at a time (receiver.webhooks.ingest), so one thread.
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest")
 
     async def __call__(self, items: Sequence[Accepted]) -> list[Outcome]:
         rows = _rows(items)
@@ -100,11 +96,12 @@ class SqlStore:
 class PostgresStore:
     """psycopg's async connections on the event loop: no thread hand-off per batch."""
 
-    def __init__(self, database_url: str, enqueue: Enqueue, writers: int) -> None:
+    def __init__(self, database_url: str, enqueue: Enqueue) -> None:
         self._pool = AsyncConnectionPool(
             make_url(database_url).set(drivername="postgresql").render_as_string(False),
-            min_size=2 * writers,  # two statements for each batch in flight
-            max_size=2 * writers,
+            # One batch is written at a time (receiver.webhooks.ingest), so one connection.
+            min_size=1,
+            max_size=1,
             timeout=CONNECTION_WAIT_SECONDS,
             reconnect_timeout=RECONNECT_SECONDS,
             # One statement is atomic on its own: autocommit saves BEGIN and COMMIT round trips.
@@ -118,26 +115,11 @@ class PostgresStore:
 
     async def __call__(self, items: Sequence[Accepted]) -> list[Outcome]:
         rows = _rows(items)
-        if len(rows) < SPLIT_ROWS:
-            result = await self._write(rows)
-        else:
-            half = len(rows) // 2
-            parts = await asyncio.gather(
-                self._write(rows[:half]), self._write(rows[half:]), return_exceptions=True
-            )
-            # Both finish before the batch is answered; if one failed, the batch is a 503 and
-            # the provider's retry finds the other half's events already stored (duplicates).
-            for part in parts:
-                if isinstance(part, BaseException):
-                    raise part
-            result = [row for part in parts for row in cast(list[tuple[str, str | None]], part)]
-        written = ({r[0] for r in result}, {r[0]: r[1] for r in result if r[1] is not None})
-        return await _finish(rows, written, self._enqueue)
-
-    async def _write(self, rows: list[dict[str, Any]]) -> list[tuple[str, str | None]]:
         async with self._pool.connection() as conn:
             cursor = await conn.execute(_POSTGRES_BATCH, (_json(rows),))
-            return await cursor.fetchall()
+            result = await cursor.fetchall()
+        written = ({r[0] for r in result}, {r[0]: r[1] for r in result if r[1] is not None})
+        return await _finish(rows, written, self._enqueue)
 
     async def close(self) -> None:
         await self._pool.close()

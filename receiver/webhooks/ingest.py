@@ -1,25 +1,31 @@
-"""The group-commit loop: requests submit events; the store writes them in batches.
+"""Group commit as a conveyor: requests submit events; the store writes them in batches.
 
-Up to `writers` batches are in flight at once, so one slow batch never stalls the next;
-everything that arrives meanwhile forms the next batch. A statement has a fixed cost
-(~0.35 ms on PostgreSQL, against ~27 µs per row), so before cutting a batch the loop lets
-the requests already waiting in socket buffers reach it; otherwise the first request after
-a batch completes would go alone. Measured with `make bench`: 2 writers and this settling
-beat 1 or 4 writers, smaller batches and time-based lingers.
+One batch is written at a time, and a batch takes at most half of the webhooks awaiting an
+answer. Under a steady load the requests so fall into two groups that take turns: while one
+group's batch is in the database, the event loop parses and verifies the other group, and the
+next batch is sent the moment the last one is stored, before that one's requests are answered.
+Left to themselves, concurrent requests fall into one batch of everything, and the loop idles
+while it is written (about half of each cycle here). Measured with `make bench` at 32
+connections: 8,400 webhooks/s against 7,400 for one batch of everything; two batches in flight
+at once, or each batch split over two connections, were slower.
+
+A statement has a fixed cost (~0.35 ms on PostgreSQL, against ~27 µs per row), so when nothing
+is being written the loop first lets the requests already waiting in socket buffers reach the
+batch; otherwise the first request after a quiet spell would go alone.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from typing import Any
 
 from receiver.webhooks.event_store import Accepted, Outcome
 
 log = logging.getLogger(__name__)
 
 MAX_BATCH = 500
-WRITERS = 2
 SETTLE_ITERATIONS = 2  # loop turns: parse ready requests, then run their handlers to submit()
 
 StoreBatch = Callable[[Sequence[Accepted]], Awaitable[list[Outcome]]]
@@ -27,43 +33,45 @@ Waiter = tuple[Accepted, "asyncio.Future[Outcome]"]
 
 
 class Ingestor:
-    def __init__(self, store: StoreBatch, writers: int = WRITERS) -> None:
+    def __init__(self, store: StoreBatch) -> None:
         self._store = store
         self._pending: list[Waiter] = []
-        self._wake = asyncio.Event()
-        self._slots = asyncio.Semaphore(writers)
-        self._task: asyncio.Task[None] | None = None
-        self._writes: set[asyncio.Task[None]] = set()
-
-    def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._run(), name="ingest")
+        self._writing: list[Waiter] = []  # the batch in the database
+        self._settling = False
+        self._stopping = False
+        self._tasks: set[asyncio.Task[None]] = set()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-        await asyncio.gather(*self._writes, return_exceptions=True)
+        self._stopping = True
+        await asyncio.gather(*self._tasks, return_exceptions=True)
         for _, future in self._pending:
             future.set_result(Outcome.UNAVAILABLE)
+        self._pending.clear()
 
     async def submit(self, item: Accepted) -> Outcome:
+        if self._stopping:
+            return Outcome.UNAVAILABLE
         future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
         self._pending.append((item, future))
-        self._wake.set()
+        if not self._writing and not self._settling:
+            self._settling = True
+            self._spawn(self._write_when_settled())
         return await future
 
-    async def _run(self) -> None:
-        while True:
-            await self._wake.wait()
-            self._wake.clear()
-            while self._pending:
-                await self._slots.acquire()
-                for _ in range(SETTLE_ITERATIONS):
-                    await asyncio.sleep(0)
-                batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
-                write = asyncio.get_running_loop().create_task(self._write(batch))
-                self._writes.add(write)
-                write.add_done_callback(self._writes.discard)
+    async def _write_when_settled(self) -> None:
+        for _ in range(SETTLE_ITERATIONS):
+            await asyncio.sleep(0)
+        self._settling = False
+        self._write_next()
+
+    def _write_next(self) -> None:
+        """Send the next batch: half of those awaiting an answer, counting the batch just stored."""
+        if not self._pending or self._stopping:
+            return
+        size = min(MAX_BATCH, (len(self._pending) + len(self._writing) + 1) // 2)
+        batch, self._pending = self._pending[:size], self._pending[size:]
+        self._writing = batch
+        self._spawn(self._write(batch))
 
     async def _write(self, batch: list[Waiter]) -> None:
         items = [item for item, _ in batch]
@@ -72,8 +80,15 @@ class Ingestor:
         except Exception:
             log.exception("could not store %d webhook events", len(items))
             outcomes = [Outcome.UNAVAILABLE] * len(items)
-        finally:
-            self._slots.release()
+        # The next batch goes to the database before this one's requests are answered.
+        self._write_next()
+        if self._writing is batch:
+            self._writing = []
         for (_, future), outcome in zip(batch, outcomes, strict=True):
             if not future.done():
                 future.set_result(outcome)
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
