@@ -5,9 +5,11 @@ answer. Under a steady load the requests so fall into two groups that take turns
 group's batch is in the database, the event loop parses and verifies the other group, and the
 next batch is sent the moment the last one is stored, before that one's requests are answered.
 Left to themselves, concurrent requests fall into one batch of everything, and the loop idles
-while it is written (about half of each cycle here). Measured with `make bench` at 32
-connections: 8,400 webhooks/s against 7,400 for one batch of everything; two batches in flight
-at once, or each batch split over two connections, were slower.
+while it is written (2.4 ms of every 4.1 here). Measured with `make bench` at 32
+connections: 8,400 webhooks/s against 7,400 for one batch of everything (+25 % at 128); a second
+batch in flight, or each batch split over two connections, was slower. The price is at 16
+connections or fewer, where halving doubles the cost per batch for little overlap: 10-20 % fewer
+webhooks/s than one batch of everything on two writers (README, Benchmarks).
 
 A statement has a fixed cost (~0.35 ms on PostgreSQL, against ~27 µs per row), so when nothing
 is being written the loop first lets the requests already waiting in socket buffers reach the
