@@ -8,8 +8,8 @@ Left to themselves, concurrent requests fall into one batch of everything, and t
 while it is written (2.4 ms of every 4.1 here). Measured with `make bench` at 32
 connections: 8,400 webhooks/s against 7,400 for one batch of everything (+25 % at 128); a second
 batch in flight, or each batch split over two connections, was slower. The price is at 16
-connections or fewer, where halving doubles the cost per batch for little overlap: 10-20 % fewer
-webhooks/s than one batch of everything on two writers (README, Benchmarks).
+connections or fewer: with little to overlap, one batch in the database instead of two gives
+10-20 % fewer webhooks/s than the old design (README, Benchmarks).
 
 A statement has a fixed cost (~0.35 ms on PostgreSQL, against ~27 µs per row), so when nothing
 is being written the loop first lets the requests already waiting in socket buffers reach the
