@@ -77,16 +77,23 @@ class Ingestor:
 
     async def _write(self, batch: list[Waiter]) -> None:
         items = [item for item, _ in batch]
+        answer = batch
         try:
             outcomes = await self._store(items)
         except Exception:
             log.exception("could not store %d webhook events", len(items))
             outcomes = [Outcome.UNAVAILABLE] * len(items)
+            # Most likely the database is down: those waiting would fail too, a second or more
+            # later (a batch waits that long for a connection), and providers stop waiting
+            # after a few seconds. A prompt 503 is retried sooner.
+            waiting, self._pending = self._pending, []
+            answer = batch + waiting
+            outcomes += [Outcome.UNAVAILABLE] * len(waiting)
         # The next batch goes to the database before this one's requests are answered.
         self._write_next()
         if self._writing is batch:
             self._writing = []
-        for (_, future), outcome in zip(batch, outcomes, strict=True):
+        for (_, future), outcome in zip(answer, outcomes, strict=True):
             if not future.done():
                 future.set_result(outcome)
 

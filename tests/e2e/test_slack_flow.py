@@ -150,6 +150,14 @@ def test_older_event_does_not_move_last_event_at_back(
 def test_tokens_revoked_disconnects(
     deployment: Deployment, api: httpx.Client, slack_channel: dict[str, Any]
 ) -> None:
+    # The sync that connecting requested finds the token good and marks the connection
+    # connected: let it finish first, or it can land after the event and undo its error.
+    connection_id = _channel(api, slack_channel)["connection_id"]
+    last_sync = "SELECT last_sync FROM connections WHERE id = :id"
+    eventually(
+        lambda: deployment.sql(last_sync, id=connection_id),
+        lambda r: bool(r) and r[0][0] is not None,
+    )
     revoked = {"type": "tokens_revoked", "tokens": {"oauth": [], "bot": ["U0BOT"]}}
     body = slack.event_callback("Ev0005", revoked, int(time.time()) + 10)
     assert _post(deployment, slack_channel["id"], body).status_code == 200
