@@ -20,20 +20,22 @@ def accepted(n: int) -> Accepted:
     return Accepted("chn_1", "ins_1", "slack", event, NOW)
 
 
-class Store:
-    """Records each batch and what had been answered when it arrived; holds it until released."""
+class Conveyor:
+    """An Ingestor on a store that records each batch, and how many webhooks had been answered
+    when it arrived, and holds it until released."""
 
-    def __init__(self, ingestor_answers: list[int], fail: set[int] | None = None) -> None:
+    def __init__(self, fail: frozenset[int] = frozenset()) -> None:
         self.batches: list[list[str]] = []
         self.answered_when_written: list[int] = []
         self.release: list[asyncio.Event] = []
-        self._answers = ingestor_answers
-        self._fail = fail or set()
+        self.answered: list[int] = []
+        self._fail = fail
+        self.ingestor = Ingestor(self._store)
 
-    async def __call__(self, items: Sequence[Accepted]) -> list[Outcome]:
+    async def _store(self, items: Sequence[Accepted]) -> list[Outcome]:
         number = len(self.batches)
         self.batches.append([item.event.dedup_key for item in items])
-        self.answered_when_written.append(len(self._answers))
+        self.answered_when_written.append(len(self.answered))
         released = asyncio.Event()
         self.release.append(released)
         await released.wait()
@@ -41,18 +43,24 @@ class Store:
             raise ConnectionError("database went away")
         return [Outcome.STORED] * len(items)
 
+    def submit(self, numbers: range) -> asyncio.Future[list[Outcome]]:
+        """Submit webhooks `numbers` concurrently; the future holds their outcomes in order."""
+
+        async def one(n: int) -> Outcome:
+            outcome = await self.ingestor.submit(accepted(n))
+            self.answered.append(n)
+            return outcome
+
+        return asyncio.ensure_future(asyncio.gather(*(one(n) for n in numbers)))
+
     async def batch_count(self, count: int) -> None:
         while len(self.batches) < count:
             await asyncio.sleep(0)
 
 
-async def submit_all(ingestor: Ingestor, numbers: range, answers: list[int]) -> list[Outcome]:
-    async def one(n: int) -> Outcome:
-        outcome = await ingestor.submit(accepted(n))
-        answers.append(n)
-        return outcome
-
-    return await asyncio.gather(*(one(n) for n in numbers))
+async def idle_turns(count: int = 10) -> None:
+    for _ in range(count):
+        await asyncio.sleep(0)
 
 
 def run(scenario: Coroutine[Any, Any, None]) -> None:
@@ -61,48 +69,42 @@ def run(scenario: Coroutine[Any, Any, None]) -> None:
 
 def test_a_lone_webhook_is_written_alone() -> None:
     async def scenario() -> None:
-        answers: list[int] = []
-        store = Store(answers)
-        ingestor = Ingestor(store)
-        submitted = asyncio.ensure_future(submit_all(ingestor, range(1), answers))
-        await store.batch_count(1)
-        store.release[0].set()
+        conveyor = Conveyor()
+        submitted = conveyor.submit(range(1))
+        await conveyor.batch_count(1)
+        conveyor.release[0].set()
         assert await submitted == [Outcome.STORED]
-        assert store.batches == [["Ev0"]]
+        assert conveyor.batches == [["Ev0"]]
 
     run(scenario())
 
 
 def test_concurrent_webhooks_form_two_alternating_batches() -> None:
     async def scenario() -> None:
-        answers: list[int] = []
-        store = Store(answers)
-        ingestor = Ingestor(store)
-        first = asyncio.ensure_future(submit_all(ingestor, range(32), answers))
-        await store.batch_count(1)
+        conveyor = Conveyor()
+        first = conveyor.submit(range(32))
+        await conveyor.batch_count(1)
         # Half of the 32 waiting go first; the rest wait for that batch, not beside it.
-        assert len(store.batches[0]) == 16
-        for _ in range(10):
-            await asyncio.sleep(0)
-        assert len(store.batches) == 1
+        assert len(conveyor.batches[0]) == 16
+        await idle_turns()
+        assert len(conveyor.batches) == 1
 
-        store.release[0].set()
-        await store.batch_count(2)
+        conveyor.release[0].set()
+        await conveyor.batch_count(2)
         # The second half went to the database before the first half was answered.
-        assert store.batches[1] == [f"Ev{n}" for n in range(16, 32)]
-        assert store.answered_when_written[1] == 0
-        while len(answers) < 16:
+        assert conveyor.batches[1] == [f"Ev{n}" for n in range(16, 32)]
+        assert conveyor.answered_when_written[1] == 0
+        while len(conveyor.answered) < 16:
             await asyncio.sleep(0)
 
         # The answered group comes back while the second batch is written: it waits, whole.
-        second = asyncio.ensure_future(submit_all(ingestor, range(100, 116), answers))
-        for _ in range(10):
-            await asyncio.sleep(0)
-        assert len(store.batches) == 2
-        store.release[1].set()
-        await store.batch_count(3)
-        assert store.batches[2] == [f"Ev{n}" for n in range(100, 116)]
-        store.release[2].set()
+        second = conveyor.submit(range(100, 116))
+        await idle_turns()
+        assert len(conveyor.batches) == 2
+        conveyor.release[1].set()
+        await conveyor.batch_count(3)
+        assert conveyor.batches[2] == [f"Ev{n}" for n in range(100, 116)]
+        conveyor.release[2].set()
         assert await first == [Outcome.STORED] * 32
         assert await second == [Outcome.STORED] * 16
 
@@ -111,19 +113,17 @@ def test_concurrent_webhooks_form_two_alternating_batches() -> None:
 
 def test_a_failed_batch_fails_those_waiting_too_and_later_webhooks_are_written() -> None:
     async def scenario() -> None:
-        answers: list[int] = []
-        store = Store(answers, fail={0})
-        ingestor = Ingestor(store)
-        submitted = asyncio.ensure_future(submit_all(ingestor, range(4), answers))
-        await store.batch_count(1)
-        store.release[0].set()
+        conveyor = Conveyor(fail=frozenset({0}))
+        submitted = conveyor.submit(range(4))
+        await conveyor.batch_count(1)
+        conveyor.release[0].set()
         # The database is likely down: the two waiting are answered at once, not after their
         # own batch has waited for a connection too.
         assert await submitted == [Outcome.UNAVAILABLE] * 4
-        assert len(store.batches) == 1
-        later = asyncio.ensure_future(submit_all(ingestor, range(10, 11), answers))
-        await store.batch_count(2)
-        store.release[1].set()
+        assert len(conveyor.batches) == 1
+        later = conveyor.submit(range(10, 11))
+        await conveyor.batch_count(2)
+        conveyor.release[1].set()
         assert await later == [Outcome.STORED]
 
     run(scenario())
@@ -131,17 +131,15 @@ def test_a_failed_batch_fails_those_waiting_too_and_later_webhooks_are_written()
 
 def test_stopping_writes_the_batch_in_hand_and_refuses_the_rest() -> None:
     async def scenario() -> None:
-        answers: list[int] = []
-        store = Store(answers)
-        ingestor = Ingestor(store)
-        submitted = asyncio.ensure_future(submit_all(ingestor, range(4), answers))
-        await store.batch_count(1)
-        stopping = asyncio.ensure_future(ingestor.stop())
+        conveyor = Conveyor()
+        submitted = conveyor.submit(range(4))
+        await conveyor.batch_count(1)
+        stopping = asyncio.ensure_future(conveyor.ingestor.stop())
         await asyncio.sleep(0)
-        store.release[0].set()
+        conveyor.release[0].set()
         await stopping
         assert await submitted == [Outcome.STORED] * 2 + [Outcome.UNAVAILABLE] * 2
-        assert await ingestor.submit(accepted(9)) is Outcome.UNAVAILABLE
-        assert len(store.batches) == 1
+        assert await conveyor.ingestor.submit(accepted(9)) is Outcome.UNAVAILABLE
+        assert len(conveyor.batches) == 1
 
     run(scenario())
