@@ -16,6 +16,7 @@ from pydantic import (
 )
 
 from shared.api_tokens import Scope
+from shared.storable_text import is_storable
 
 ChannelType = Literal["whatsapp", "sms", "voice", "slack", "discord", "telegram"]
 Provider = Literal["whapi", "twilio", "slack", "discord", "telegram"]
@@ -35,7 +36,7 @@ class Storable(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _storable_text(cls, data: Any) -> Any:
-        if not _storable(data):
+        if not is_storable(data):
             raise ValueError("text must be valid Unicode without NUL characters")
         return data
 
@@ -48,29 +49,6 @@ class Strict(Storable):
 
 class Query(Storable):
     """Query strings: every value arrives as text, so numbers are read from it."""
-
-
-def _storable(document: Any) -> bool:
-    pending = [document]
-    while pending:
-        value = pending.pop()
-        if isinstance(value, str):
-            if "\x00" in value or not _encodable(value):
-                return False
-        elif isinstance(value, dict):
-            pending.extend(value.keys())
-            pending.extend(value.values())
-        elif isinstance(value, list):
-            pending.extend(value)
-    return True
-
-
-def _encodable(text: str) -> bool:
-    try:
-        text.encode()  # lone surrogates from JSON escapes fail here
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def _iso_time(value: Any) -> Any:

@@ -75,7 +75,15 @@ def parse_json_object(body: bytes) -> dict[str, Any]:
     try:
         value = orjson.loads(body)
     except orjson.JSONDecodeError:
-        raise Malformed("body is not JSON") from None
+        # orjson also refuses valid JSON with a lone surrogate escape; the store replaces those.
+        try:
+            value = json.loads(body, parse_constant=_not_json)
+        except ValueError:  # also UnicodeDecodeError, for bytes that are not text
+            raise Malformed("body is not JSON") from None
     if not isinstance(value, dict):
         raise Malformed("body is not a JSON object")
     return value
+
+
+def _not_json(constant: str) -> None:
+    raise ValueError(f"{constant} is not JSON")  # json.loads would read NaN and Infinity

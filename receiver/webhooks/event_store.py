@@ -29,6 +29,7 @@ from sqlalchemy.dialects import sqlite
 from shared.events import NormalizedEvent
 from shared.ids import new_ids
 from shared.models import Channel, Event, utcnow
+from shared.storable_text import storable
 
 events_table = cast(Table, Event.__table__)
 channels_table = cast(Table, Channel.__table__)
@@ -79,7 +80,8 @@ class SqlStore:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest")
 
     async def __call__(self, items: Sequence[Accepted]) -> list[Outcome]:
-        rows = _rows(items)
+        # SQLite would take any text, but the API could not serve it back.
+        rows: list[dict[str, Any]] = storable(_rows(items))
         loop = asyncio.get_running_loop()
         written = await loop.run_in_executor(self._executor, self._write, rows)
         return await _finish(rows, written, self._enqueue)
@@ -189,11 +191,15 @@ SELECT incoming.id, inserted.status FROM incoming LEFT JOIN inserted USING (id)
 
 
 def _json(rows: list[dict[str, Any]]) -> str:
+    """The batch as one JSON text that jsonb accepts: one odd payload must not fail the batch."""
     try:
-        return orjson.dumps(rows).decode()  # datetimes become RFC 3339 strings
+        text = orjson.dumps(rows).decode()  # datetimes become RFC 3339 strings
     except orjson.JSONEncodeError:
-        # orjson refuses integers beyond 64 bits; one such payload must not fail the batch.
-        return json.dumps(rows, default=datetime.isoformat)
+        # orjson refuses lone surrogates and integers beyond 64 bits; json takes both.
+        return json.dumps(storable(rows), default=datetime.isoformat)
+    if "\\u0000" in text:  # one search of the text, rather than a walk of every payload
+        return orjson.dumps(storable(rows)).decode()
+    return text
 
 
 def _write_generic(conn: Connection, rows: list[dict[str, Any]]) -> Written:

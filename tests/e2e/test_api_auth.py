@@ -135,6 +135,10 @@ def test_validation_errors_list_each_problem(
         locs = {tuple(e["loc"]) for e in response.json()["errors"]}
         assert locs == {("channel_type",), ("extra",)}
         _problem(api.post("/v1/instances", content=b"{broken"), 422, "VALIDATION_ERROR")
+        before = api.get("/v1/instances").json()["count"]
+        for unstorable in (b'{"name": "a\\u0000b"}', b'{"name": "a\\ud800b"}'):
+            _problem(api.post("/v1/instances", content=unstorable), 422, "VALIDATION_ERROR")
+        assert api.get("/v1/instances").json()["count"] == before
         _problem(
             api.post(
                 f"/v1/instances/{two_instances[0]}/channels",

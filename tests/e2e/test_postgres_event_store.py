@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import Any
 
 import psycopg
 import pytest
@@ -36,8 +37,9 @@ def database(postgres_url: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
     yield postgres_url
 
 
-def _accepted(channel_id: str, dedup_key: str) -> Accepted:
-    event = NormalizedEvent("slack.event_callback.message", dedup_key, {"n": dedup_key}, NOW)
+def _accepted(channel_id: str, dedup_key: str, payload: dict[str, Any] | None = None) -> Accepted:
+    payload = {"n": dedup_key} if payload is None else payload
+    event = NormalizedEvent("slack.event_callback.message", dedup_key, payload, NOW)
     return Accepted(channel_id, "ins_1", "slack", event, NOW)
 
 
@@ -114,3 +116,22 @@ def test_a_small_batch_has_the_same_rules(database: str) -> None:
         ("small-b", "ignored"),
     ]
     assert len(enqueued) == 1
+
+
+def test_text_jsonb_refuses_is_replaced_and_big_integers_kept(database: str) -> None:
+    odd = {
+        "nul": _accepted("chn_on", "odd-nul", {"t\x00": "a\x00b"}),
+        "big": _accepted("chn_on", "odd-big", {"n": 2**70, "t": "a\x00b"}),
+        "plain": _accepted("chn_on", "odd-plain"),
+    }
+    (outcomes,), _ = _store(database, list(odd.values()))
+    assert outcomes == [Outcome.STORED] * 3
+    with psycopg.connect(libpq(database)) as conn:
+        rows = conn.execute(
+            "SELECT dedup_key, payload FROM events WHERE dedup_key LIKE 'odd-%' ORDER BY 1"
+        ).fetchall()
+    assert rows == [
+        ("odd-big", {"n": 2**70, "t": "a\ufffdb"}),
+        ("odd-nul", {"t\ufffd": "a\ufffdb"}),
+        ("odd-plain", {"n": "odd-plain"}),
+    ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -198,3 +199,28 @@ def test_store_failure_is_503_with_retry_after_then_recovers(
         timeout=30,
     )
     assert [r[0] for r in rows] == ["processed"], deployment.logs()[-4000:]
+
+
+def test_text_postgres_cannot_hold_is_stored_replaced_without_failing_the_batch(
+    deployment: Deployment, api: httpx.Client
+) -> None:
+    # JSON may carry NUL and lone surrogates; PostgreSQL's jsonb refuses both, and once refused
+    # the whole batch, so the event's neighbours were answered 503 with it, on every retry.
+    channel = _connected_channel(api)
+    texts = {f"EvText{n}": f"plain {n}" for n in range(12)}
+    texts["EvOddText"] = "a\x00b\ud800c"
+    bodies = {key: slack.event_callback(key, slack.message(text)) for key, text in texts.items()}
+    with ThreadPoolExecutor(len(bodies)) as pool:
+        answers = pool.map(
+            lambda body: _send(deployment, channel["id"], body, slack.sign(SIGNING_SECRET, body)),
+            bodies.values(),
+        )
+        statuses = [answer.status_code for answer in answers]
+    assert statuses == [200] * len(bodies)
+    events_url = f"/v1/instances/{channel['instance_id']}/events"
+    listed = api.get(events_url, params={"channel_id": channel["id"]}).json()["events"]
+    assert {event["dedup_key"] for event in listed} == set(texts)
+    odd = next(event for event in listed if event["dedup_key"] == "EvOddText")
+    shown = api.get(f"{events_url}/{odd['id']}")
+    assert shown.status_code == 200, shown.text
+    assert shown.json()["payload"]["event"]["text"] == "a\ufffdb\ufffdc"
