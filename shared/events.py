@@ -37,6 +37,13 @@ def epoch_to_datetime(value: Any) -> datetime | None:
     return datetime.fromtimestamp(seconds, UTC)
 
 
+def plausible_time(when: datetime) -> datetime | None:
+    """A provider's parsed time, or None when it is implausible: an event dated 9999 would
+    outrank every later status change (the ordering rule), and year 1 less an offset is year 0,
+    which Python cannot read back."""
+    return when if _MIN_EPOCH <= when.timestamp() <= _MAX_EPOCH else None
+
+
 _UNSAFE_IN_TYPE = re.compile(r"[^A-Za-z0-9_-]")
 
 

@@ -20,7 +20,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from receiver.providers.base import Handled, Inbound, Malformed, Refused, Reply, parse_json_object
-from shared.events import NormalizedEvent, body_hash, type_part
+from shared.events import NormalizedEvent, body_hash, plausible_time, type_part
 
 PUBLIC_KEY_BYTES, SIGNATURE_BYTES = 32, 64
 
@@ -106,4 +106,4 @@ def _iso(value: Any) -> datetime | None:
         when = datetime.fromisoformat(value)
     except ValueError:
         return None
-    return when if when.tzinfo is not None else None
+    return plausible_time(when) if when.tzinfo is not None else None

@@ -28,7 +28,7 @@ from receiver.providers.base import (
     Reply,
     parse_json_object,
 )
-from shared.events import NormalizedEvent, body_hash, type_part
+from shared.events import NormalizedEvent, body_hash, plausible_time, type_part
 
 SIGNATURE_HEADER = "x-twilio-signature"
 EMPTY_TWIML = Reply(200, b'<?xml version="1.0" encoding="UTF-8"?><Response/>', "text/xml")
@@ -155,4 +155,4 @@ def _occurred_at(value: str | None) -> datetime | None:
         when = parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):
         return None
-    return when if when.tzinfo is not None else None
+    return plausible_time(when) if when.tzinfo is not None else None

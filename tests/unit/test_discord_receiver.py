@@ -118,6 +118,20 @@ def test_webhook_event_ping_is_204_and_an_event_is_stored_with_its_time() -> Non
     assert handled.event.occurred_at == datetime(2026, 11, 21, 7, tzinfo=UTC)
 
 
+@pytest.mark.parametrize(
+    "timestamp", ["9999-12-31T23:59:59+00:00", "0001-01-01T00:00:00+14:00", "2026-11-21T07:00:00"]
+)
+def test_an_implausible_or_naive_event_time_is_left_out(timestamp: str) -> None:
+    body = {
+        "version": 1,
+        "application_id": "2",
+        "type": 1,
+        "event": {"type": "X", "timestamp": timestamp},
+    }
+    handled = discord.normalize(_inbound(json.dumps(body).encode(), kind="events"))
+    assert handled.event is not None and handled.event.occurred_at is None
+
+
 @pytest.mark.parametrize("kind", ["events", "interactions"])
 @pytest.mark.parametrize("body", [b"", b"[]", b'{"type": 7}', b'{"type": "1"}', b'{"type": 2}'])
 def test_unintelligible_payloads_are_malformed(kind: str, body: bytes) -> None:

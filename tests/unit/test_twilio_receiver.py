@@ -175,6 +175,10 @@ def test_inbound_messages_and_call_statuses_are_told_apart() -> None:
         "CA1:completed",
     )
     assert event.occurred_at == datetime(2010, 8, 16, 3, 45, 1, tzinfo=UTC)
+    for implausible in ("Fri, 31 Dec 9999 23:59:59 +0000", "Mon, 01 Jan 1 00:00:00 +1400"):
+        late = [("CallSid", "CA2"), ("CallStatus", "ringing"), ("Timestamp", implausible)]
+        odd = twilio.normalize(_sdk_signed(f"{PUBLIC}/x", late)).event
+        assert odd is not None and odd.occurred_at is None, implausible
 
 
 def test_repeated_form_fields_keep_every_value() -> None:
