@@ -31,7 +31,7 @@ class Inbound:
     """A webhook request as received (raw bytes, before any parsing), and whom it is for."""
 
     channel_id: str
-    headers: Mapping[str, str]  # case-insensitive (Starlette's Headers)
+    headers: Mapping[str, str]  # by lower-case name
     body: bytes
     path: str  # raw, as on the wire
     query_string: bytes  # raw, never re-encoded

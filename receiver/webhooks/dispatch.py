@@ -63,18 +63,17 @@ class WebhookDispatch:
             await self.app(scope, receive, send)
             return
         name, channel_id, kind = found
-        request = Request(scope, receive)
-        if request.method != "POST":
+        if scope["method"] != "POST":
             # The 405 Starlette's router would give, through the app's own handler.
             method_not_allowed = HTTPException(405, headers={"Allow": "POST"})
-            response: Response = await on_http_exception(request, method_not_allowed)
+            response: Response = await on_http_exception(Request(scope), method_not_allowed)
         else:
             try:
                 response = await self.intake.receive(
-                    request, channel_id, name, _ENDPOINTS[name, kind], kind
+                    scope, receive, channel_id, name, _ENDPOINTS[name, kind], kind
                 )
             except Exception as exc:  # what Starlette's ServerErrorMiddleware would answer
-                response = await on_unexpected(request, exc)
+                response = await on_unexpected(Request(scope), exc)
         await response(scope, receive, send)
 
 

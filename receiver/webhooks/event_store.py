@@ -57,6 +57,8 @@ class Accepted:
 Written = tuple[set[str], dict[str, str]]
 
 Enqueue = Callable[[list[str]], Awaitable[None]]
+# Called once the batch is in the database, before it is enqueued: the next batch can go then.
+OnStored = Callable[[], None]
 
 # While PostgreSQL is unreachable a batch waits this long for a connection, then is answered 503
 # with Retry-After: providers stop waiting after a few seconds (Slack after 3), and a prompt 503
@@ -79,11 +81,12 @@ class SqlStore:
         # One batch is written at a time (receiver.webhooks.ingest), so one thread.
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest")
 
-    async def __call__(self, items: Sequence[Accepted]) -> list[Outcome]:
+    async def __call__(self, items: Sequence[Accepted], on_stored: OnStored) -> list[Outcome]:
         # SQLite would take any text, but the API could not serve it back.
         rows: list[dict[str, Any]] = storable(_rows(items))
         loop = asyncio.get_running_loop()
         written = await loop.run_in_executor(self._executor, self._write, rows)
+        on_stored()
         return await _finish(rows, written, self._enqueue)
 
     def _write(self, rows: list[dict[str, Any]]) -> Written:
@@ -115,11 +118,12 @@ class PostgresStore:
     async def open(self) -> None:
         await self._pool.open()
 
-    async def __call__(self, items: Sequence[Accepted]) -> list[Outcome]:
+    async def __call__(self, items: Sequence[Accepted], on_stored: OnStored) -> list[Outcome]:
         rows = _rows(items)
         async with self._pool.connection() as conn:
             cursor = await conn.execute(_POSTGRES_BATCH, (_json(rows),))
             result = await cursor.fetchall()
+        on_stored()
         written = ({r[0] for r in result}, {r[0]: r[1] for r in result if r[1] is not None})
         return await _finish(rows, written, self._enqueue)
 

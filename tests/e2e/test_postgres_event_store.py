@@ -53,7 +53,7 @@ def _store(database: str, *batches: list[Accepted]) -> tuple[list[list[Outcome]]
         store = PostgresStore(database, enqueue)
         await store.open()
         try:
-            return [await store(batch) for batch in batches]
+            return [await store(batch, lambda: None) for batch in batches]
         finally:
             await store.close()
 

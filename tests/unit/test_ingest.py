@@ -1,14 +1,15 @@
 """The group-commit conveyor: one batch written at a time, each at most half of the webhooks
-awaiting an answer, the next one sent before the last one's requests are answered."""
+awaiting an answer, the next one sent once the last one is stored: before it is enqueued, and
+before its requests are answered."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from receiver.webhooks.event_store import Accepted, Outcome
+from receiver.webhooks.event_store import Accepted, OnStored, Outcome
 from receiver.webhooks.ingest import Ingestor
 from shared.events import NormalizedEvent
 
@@ -24,15 +25,17 @@ class Conveyor:
     """An Ingestor on a store that records each batch, and how many webhooks had been answered
     when it arrived, and holds it until released."""
 
-    def __init__(self, fail: frozenset[int] = frozenset()) -> None:
+    def __init__(self, fail: frozenset[int] = frozenset(), hold_enqueue: bool = False) -> None:
         self.batches: list[list[str]] = []
         self.answered_when_written: list[int] = []
         self.release: list[asyncio.Event] = []
+        self.enqueue: list[asyncio.Event] = []  # with hold_enqueue, each batch's enqueue waits
+        self._hold_enqueue = hold_enqueue
         self.answered: list[int] = []
         self._fail = fail
         self.ingestor = Ingestor(self._store)
 
-    async def _store(self, items: Sequence[Accepted]) -> list[Outcome]:
+    async def _store(self, items: Sequence[Accepted], on_stored: OnStored) -> list[Outcome]:
         number = len(self.batches)
         self.batches.append([item.event.dedup_key for item in items])
         self.answered_when_written.append(len(self.answered))
@@ -41,6 +44,11 @@ class Conveyor:
         await released.wait()
         if number in self._fail:
             raise ConnectionError("database went away")
+        on_stored()
+        enqueued = asyncio.Event()
+        self.enqueue.append(enqueued)
+        if self._hold_enqueue:
+            await enqueued.wait()
         return [Outcome.STORED] * len(items)
 
     def submit(self, numbers: range) -> asyncio.Future[list[Outcome]]:
@@ -54,8 +62,24 @@ class Conveyor:
         return asyncio.ensure_future(asyncio.gather(*(one(n) for n in numbers)))
 
     async def batch_count(self, count: int) -> None:
-        while len(self.batches) < count:
-            await asyncio.sleep(0)
+        await until(lambda: len(self.batches) >= count)
+
+    async def enqueue_count(self, count: int) -> None:
+        await until(lambda: len(self.enqueue) >= count)
+
+    async def answer_count(self, count: int) -> None:
+        await until(lambda: len(self.answered) >= count)
+
+    async def store_and_enqueue(self, number: int) -> None:
+        """Let batch `number` be stored, then enqueued (with hold_enqueue)."""
+        self.release[number].set()
+        await self.enqueue_count(number + 1)
+        self.enqueue[number].set()
+
+
+async def until(condition: Callable[[], bool]) -> None:
+    while not condition():
+        await asyncio.sleep(0)
 
 
 async def idle_turns(count: int = 10) -> None:
@@ -94,8 +118,7 @@ def test_concurrent_webhooks_form_two_alternating_batches() -> None:
         # The second half went to the database before the first half was answered.
         assert conveyor.batches[1] == [f"Ev{n}" for n in range(16, 32)]
         assert conveyor.answered_when_written[1] == 0
-        while len(conveyor.answered) < 16:
-            await asyncio.sleep(0)
+        await conveyor.answer_count(16)
 
         # The answered group comes back while the second batch is written: it waits, whole.
         second = conveyor.submit(range(100, 116))
@@ -107,6 +130,40 @@ def test_concurrent_webhooks_form_two_alternating_batches() -> None:
         conveyor.release[2].set()
         assert await first == [Outcome.STORED] * 32
         assert await second == [Outcome.STORED] * 16
+
+    run(scenario())
+
+
+def test_the_next_batch_goes_once_the_last_is_stored_while_it_is_enqueued() -> None:
+    async def scenario() -> None:
+        conveyor = Conveyor(hold_enqueue=True)
+        submitted = conveyor.submit(range(32))
+        await conveyor.batch_count(1)
+        conveyor.release[0].set()
+        await conveyor.batch_count(2)
+        await idle_turns()
+        assert conveyor.answered == []  # the first batch is stored, not yet enqueued
+        conveyor.enqueue[0].set()
+        await conveyor.answer_count(16)
+        await conveyor.store_and_enqueue(1)
+        assert await submitted == [Outcome.STORED] * 32
+
+    run(scenario())
+
+
+def test_a_webhook_arriving_while_a_batch_is_enqueued_is_written_after_it() -> None:
+    async def scenario() -> None:
+        conveyor = Conveyor(hold_enqueue=True)
+        first = conveyor.submit(range(1))
+        await conveyor.batch_count(1)
+        conveyor.release[0].set()  # stored with nothing waiting: no next batch to send yet
+        await conveyor.enqueue_count(1)
+        later = conveyor.submit(range(1, 2))
+        await idle_turns()
+        conveyor.enqueue[0].set()
+        await conveyor.batch_count(2)
+        await conveyor.store_and_enqueue(1)
+        assert (await first, await later) == ([Outcome.STORED], [Outcome.STORED])
 
     run(scenario())
 
