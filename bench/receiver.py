@@ -588,8 +588,12 @@ def report(rounds: list[dict[str, Run]], opts: Options) -> bool:
     print()
     ok = True
     for name, target in (("bolt", TARGET_VS_BOLT), ("bare", TARGET_VS_BARE)):
-        ratios = [r["switchboard"].result.rps / r[name].result.rps for r in rounds if name in r]
-        if "switchboard" in opts.only and ratios:
+        ratios = [
+            r["switchboard"].result.rps / r[name].result.rps
+            for r in rounds
+            if name in r and "switchboard" in r
+        ]
+        if ratios:
             # Each ratio compares servers measured minutes apart at most; the median of the
             # rounds is robust to a round during which the machine (a shared VM) was slower.
             ratio = statistics.median(ratios)
