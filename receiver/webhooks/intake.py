@@ -174,10 +174,8 @@ def _count(provider: str, outcome: str) -> None:
     _counter(provider, outcome).inc()
 
 
-@functools.lru_cache(maxsize=64)
 def _response(reply: Reply) -> Response:
-    # Replies repeat (Slack's empty 200, Twilio's empty TwiML), and a Response is only read
-    # when sent, so one is built per distinct reply and shared.
+    # Built per request, not shared: a middleware may add headers to the list a Response sends.
     return Response(reply.content, reply.status, media_type=reply.media_type)
 
 
