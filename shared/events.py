@@ -38,9 +38,11 @@ def epoch_to_datetime(value: Any) -> datetime | None:
 
 
 def plausible_time(when: datetime) -> datetime | None:
-    """A provider's parsed time, or None when it is implausible: an event dated 9999 would
-    outrank every later status change (the ordering rule), and year 1 less an offset is year 0,
-    which Python cannot read back."""
+    """A provider's parsed time, or None when it has no offset or is implausible: an event dated
+    9999 would outrank every later status change (the ordering rule), and year 1 less an offset
+    is year 0, which Python cannot read back."""
+    if when.tzinfo is None:
+        return None
     return when if _MIN_EPOCH <= when.timestamp() <= _MAX_EPOCH else None
 
 

@@ -106,4 +106,4 @@ def _iso(value: Any) -> datetime | None:
         when = datetime.fromisoformat(value)
     except ValueError:
         return None
-    return plausible_time(when) if when.tzinfo is not None else None
+    return plausible_time(when)

@@ -155,4 +155,4 @@ def _occurred_at(value: str | None) -> datetime | None:
         when = parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):
         return None
-    return plausible_time(when) if when.tzinfo is not None else None
+    return plausible_time(when)
