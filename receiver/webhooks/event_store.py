@@ -58,7 +58,7 @@ Written = tuple[set[str], dict[str, str]]
 
 Enqueue = Callable[[list[str]], Awaitable[None]]
 # Called once the batch is in the database, before it is enqueued: the next batch can go then.
-OnStored = Callable[[], None]
+OnStored = Callable[[], object]
 
 # While PostgreSQL is unreachable a batch waits this long for a connection, then is answered 503
 # with Retry-After: providers stop waiting after a few seconds (Slack after 3), and a prompt 503

@@ -80,14 +80,9 @@ class Ingestor:
     async def _write(self, batch: list[Waiter]) -> None:
         items = [item for item, _ in batch]
         answer = batch
-        next_sent = False
-
-        def send_next() -> None:  # once this batch is stored, while it is being enqueued
-            nonlocal next_sent
-            next_sent = self._write_next()
-
         try:
-            outcomes = await self._store(items, send_next)
+            # Once this batch is stored, while it is enqueued, the next one goes.
+            outcomes = await self._store(items, self._write_next)
         except Exception:
             log.exception("could not store %d webhook events", len(items))
             outcomes = [Outcome.UNAVAILABLE] * len(items)
@@ -97,10 +92,9 @@ class Ingestor:
             waiting, self._pending = self._pending, []
             answer = batch + waiting
             outcomes += [Outcome.UNAVAILABLE] * len(waiting)
+        # Still the batch in hand if nothing was waiting when it was stored, or if it failed.
         # The next batch goes to the database before this one's requests are answered.
-        if not next_sent:
-            self._write_next()
-        if self._writing is batch:
+        if self._writing is batch and not self._write_next():
             self._writing = []
         for (_, future), outcome in zip(answer, outcomes, strict=True):
             if not future.done():
