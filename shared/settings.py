@@ -66,7 +66,7 @@ class Settings(BaseSettings):
         if value in (None, ""):
             return None
         if not value.startswith(("redis://", "rediss://", "unix://")):
-            raise ValueError("must be a redis:// or rediss:// URL")
+            raise ValueError("must be a redis://, rediss:// or unix:// URL")
         return value
 
     @field_validator(
