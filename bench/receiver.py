@@ -73,6 +73,7 @@ from bench.harness import (  # noqa: E402  (needs ROOT on sys.path)
 )
 from tests.fakes.slack_api import FakeSlackAPI  # noqa: E402
 from tests.support.private_servers import PrivateRedis  # noqa: E402
+from tests.support.services import unix_socket_directory  # noqa: E402
 
 BENCH = ROOT / "bench"
 RESULTS = BENCH / "results"
@@ -517,11 +518,10 @@ def services(transport: str) -> Iterator[Services]:
 
 
 def postgres_socket_dir() -> str:
-    """The directory of PostgreSQL's Unix socket, as the server reports it."""
-    for directory in psql("SHOW unix_socket_directories").split(","):
-        if (Path(directory.strip()) / f".s.PGSQL.{POSTGRES_PORT}").exists():
-            return directory.strip()
-    raise BenchError("PostgreSQL has no Unix socket on this machine: use --transport tcp")
+    directory = unix_socket_directory(f"postgresql://postgres@{HOST}:{POSTGRES_PORT}/postgres")
+    if directory is None:
+        raise BenchError("PostgreSQL has no Unix socket on this machine: use --transport tcp")
+    return directory
 
 
 def drop_database() -> None:

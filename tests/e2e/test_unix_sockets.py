@@ -6,11 +6,9 @@ Slack event still goes all the way to the channel's status.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
-import psycopg
 import pytest
 from sqlalchemy import URL, make_url
 
@@ -19,27 +17,22 @@ from tests.e2e.deployments import Deployment, distributed, eventually
 from tests.fakes.slack_api import FakeSlackAPI
 from tests.support import slack
 from tests.support.private_servers import private_redis
-from tests.support.services import libpq
+from tests.support.services import unix_socket_directory
 
 pytestmark = pytest.mark.e2e
 
 
 def _over_socket(postgres_url: str) -> str:
     """The same database, reached through the server's Unix socket instead of TCP."""
-    with psycopg.connect(libpq(postgres_url)) as conn:
-        row = conn.execute("SHOW unix_socket_directories").fetchone()
-    assert row is not None
-    directories = [d.strip() for d in str(row[0]).split(",")]
+    directory = unix_socket_directory(postgres_url)
+    assert directory is not None, "PostgreSQL has no Unix socket on this machine"
     tcp = make_url(postgres_url)
-    port = tcp.port or 5432
-    found = [d for d in directories if (Path(d) / f".s.PGSQL.{port}").exists()]
-    assert found, f"PostgreSQL has no Unix socket in {directories}"
     url = URL.create(
         tcp.drivername,
         username=tcp.username,
         password=tcp.password,
         database=tcp.database,
-        query={"host": found[0], "port": str(port)},
+        query={"host": directory, "port": str(tcp.port or 5432)},
     )
     return url.render_as_string(hide_password=False)
 

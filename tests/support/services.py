@@ -10,10 +10,12 @@ import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import psycopg
 import pytest
 import redis
+from sqlalchemy import make_url
 
 DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -64,3 +66,15 @@ def redis_url() -> str:
     except redis.RedisError as exc:
         unavailable("Redis", exc)
     return url
+
+
+def unix_socket_directory(url: str) -> str | None:
+    """The directory of the Unix socket of the PostgreSQL server `url` names, as the server
+    reports it; None if it has none on this machine."""
+    with psycopg.connect(libpq(url), connect_timeout=3) as conn:
+        row = conn.execute("SHOW unix_socket_directories").fetchone()
+    port = make_url(url).port or 5432
+    for directory in str(row[0]).split(",") if row else []:
+        if (Path(directory.strip()) / f".s.PGSQL.{port}").exists():
+            return directory.strip()
+    return None
