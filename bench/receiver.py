@@ -1,4 +1,4 @@
-"""Webhook receiver throughput: Switchboard against slack_bolt and a bare Starlette app.
+"""Webhook receiver throughput: Switchboard against slack_bolt, bare Starlette, a naive design.
 
 Each server runs alone, as one uvicorn process (uvloop + httptools, no access log), and gets
 the same load: wrk replaying distinct, freshly signed Slack Events API webhooks (see
@@ -13,6 +13,10 @@ bench/wrk_slack.lua), a short warm-up and then a measured run.
   `--transport tcp`, over loopback TCP to 127.0.0.1:5432 and the machine's Redis (db 15).
   On a 2-core VM a loopback TCP round trip costs the sender 55-60 us of CPU, a Unix socket's
   far less, and the receiver pays two per batch (README, Benchmarks).
+* naive: the calibration (bench/servers/naive_app.py). Per webhook, in a thread: one INSERT and
+  commit, one blocking Dramatiq send, on the same PostgreSQL and Redis, checked the same way.
+  The issue puts such a design at about a third of the targets; how far it falls short of that
+  on a given machine shows what the machine's round trips cost.
 * bolt: slack_bolt's AsyncApp behind its Starlette adapter (bench/servers/bolt_app.py).
 * bare: Starlette answering 200 without reading the body (bench/servers/bare_app.py).
 
@@ -60,7 +64,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.harness import (  # noqa: E402  (needs ROOT on sys.path)
+from bench import wakeups  # noqa: E402  (needs ROOT on sys.path)
+from bench.harness import (  # noqa: E402
     SWITCHBOARD,
     BenchError,
     exit_on_sigterm,
@@ -89,10 +94,13 @@ BOT_TOKEN = "xoxb-bench-token"
 TEAM_ID = "T0001"  # FakeSlackAPI's default workspace
 BASELINE_PATH = "/slack/events"
 
-SERVERS = ("switchboard", "bolt", "bare")
+SERVERS = ("switchboard", "naive", "bolt", "bare")
 TARGET_VS_BOLT = 1.5
 TARGET_VS_BARE = 0.35
 TARGET_P99_MS = 30.0
+# The issue puts a naive receiver (bench/servers/naive_app.py) at about a third of the targets.
+NAIVE_SHARE = 1 / 3
+WAKEUP_ROUND_TRIPS = 5_000
 MAX_DURATION = 240  # signed timestamps must stay within Slack's 300 s window
 WRK_TIMEOUT = "10s"  # slower answers would be left out of wrk's latency histogram
 READY_TIMEOUT = 30.0
@@ -575,25 +583,35 @@ class Run:
     name: str
     result: WrkResult
     cpu_s: float | None  # the server process's CPU seconds during the measured run
-    stored: int | None = None  # switchboard only: rows of the measured run in `events`
+    stored: int | None = None  # switchboard and naive: rows of the measured run in `events`
 
 
-def run_switchboard(opts: Options, fake: FakeSlackAPI, where: Services) -> Run:
-    signing_secret = secrets.token_hex(16)
+@contextlib.contextmanager
+def bench_database(where: Services, **extra: str) -> Iterator[dict[str, str]]:
+    """A fresh, migrated database and an empty Redis; yields the environment that reaches them."""
     env = {
         **os.environ,
         "DATABASE_URL": where.database_url,
         "REDIS_URL": where.redis_url,
         "SECRET_KEY": secrets.token_urlsafe(36),  # 48 characters
-        "SLACK_API_URL": fake.url,
         "LOG_LEVEL": "WARNING",
+        **extra,
     }
-    progress("switchboard: fresh database and redis db, migrate, token")
     drop_database()
     flush_redis(where.redis_url)
     try:
         psql(f"CREATE DATABASE {DATABASE}")
         switchboard_cli(env, "migrate")
+        yield env
+    finally:
+        drop_database()
+        flush_redis(where.redis_url)
+
+
+def run_switchboard(opts: Options, fake: FakeSlackAPI, where: Services) -> Run:
+    signing_secret = secrets.token_hex(16)
+    progress("switchboard: fresh database and redis db, migrate, token")
+    with bench_database(where, SLACK_API_URL=fake.url) as env:
         token = switchboard_cli(env, "tokens", "create")
         port = free_port()
         argv = [str(SWITCHBOARD), "web", "--host", HOST, "--port", str(port)]
@@ -605,10 +623,24 @@ def run_switchboard(opts: Options, fake: FakeSlackAPI, where: Services) -> Run:
             sanity_probe("switchboard", server.url, paths[0], signing_secret, "EvSANITY")()
             measured = measure(server, paths, signing_secret, opts)
             stored = wait_for_stored(measured.event_prefix, measured.result)
-        return Run("switchboard", measured.result, measured.cpu_s, stored)
-    finally:
-        drop_database()
-        flush_redis(where.redis_url)
+    return Run("switchboard", measured.result, measured.cpu_s, stored)
+
+
+def run_naive(opts: Options, where: Services) -> Run:
+    """The calibration server (bench/servers/naive_app.py) on the same PostgreSQL and Redis."""
+    signing_secret = secrets.token_hex(16)
+    progress("naive: fresh database and redis db, migrate")
+    with bench_database(where, BENCH_SIGNING_SECRET=signing_secret) as env:
+        port = free_port()
+        argv = uvicorn_argv("bench.servers.naive_app:app", port)
+        paths = [f"/webhooks/slack/C{n:04d}" for n in range(opts.channels)]
+        with Server("naive", argv, env, port) as server:
+            server.wait_ready(
+                sanity_probe("naive", server.url, paths[0], signing_secret, "EvSANITY")
+            )
+            measured = measure(server, paths, signing_secret, opts)
+            stored = wait_for_stored(measured.event_prefix, measured.result)
+    return Run("naive", measured.result, measured.cpu_s, stored)
 
 
 def run_baseline(name: str, opts: Options, fake: FakeSlackAPI) -> Run:
@@ -629,7 +661,15 @@ def run_baseline(name: str, opts: Options, fake: FakeSlackAPI) -> Run:
 # -- report ------------------------------------------------------------------------------------
 
 
-def report(rounds: list[dict[str, Run]], opts: Options) -> bool:
+@dataclass(frozen=True)
+class Wakeups:
+    """(wall µs, CPU µs) of one round trip between two threads, and between two processes."""
+
+    threads: tuple[float, float]
+    processes: tuple[float, float]
+
+
+def report(rounds: list[dict[str, Run]], opts: Options, machine: Wakeups) -> bool:
     """Print the report; False when a stored-events check fails."""
     cpus = os.cpu_count()
     print(
@@ -637,6 +677,11 @@ def report(rounds: list[dict[str, Run]], opts: Options) -> bool:
         f"{opts.duration} s measured, {cpus} CPUs, one uvicorn process per server, "
         f"{len(rounds)} round(s) with the servers interleaved; Switchboard reaches PostgreSQL "
         f"and Redis over {'Unix sockets' if opts.transport == 'unix' else 'loopback TCP'}"
+    )
+    print(
+        f"Wake-ups on this machine (bench/wakeups.py): a round trip between two threads takes "
+        f"{machine.threads[0]:.0f} µs ({machine.threads[1]:.0f} µs CPU), between two processes "
+        f"{machine.processes[0]:.0f} µs ({machine.processes[1]:.0f} µs CPU of the caller)"
     )
     print()
     columns = ("req/s", "p50 ms", "p90 ms", "p99 ms", "max ms", "non-2xx", "sock err", "timeouts")
@@ -651,24 +696,54 @@ def report(rounds: list[dict[str, Run]], opts: Options) -> bool:
                 label = f"{name} #{number}" if len(rounds) > 1 else name
                 print(_row(label, runs[name]))
     print()
-    ok = True
     for name, target in (("bolt", TARGET_VS_BOLT), ("bare", TARGET_VS_BARE)):
-        ratios = [
-            r["switchboard"].result.rps / r[name].result.rps
-            for r in rounds
-            if name in r and "switchboard" in r
-        ]
-        if ratios:
-            # Each ratio compares servers measured minutes apart at most; the median of the
-            # rounds is robust to a round during which the machine (a shared VM) was slower.
-            ratio = statistics.median(ratios)
-            each = f" (rounds: {', '.join(f'{r:.2f}' for r in ratios)})" if len(ratios) > 1 else ""
+        found = _median_ratio(rounds, "switchboard", name)
+        if found:
+            ratio, each = found
             met = verdict(ratio >= target)
             print(f"switchboard / {name} = {ratio:.2f}{each} (target >= {target}) {met}")
+    _print_calibration(rounds)
+    ok = True
     for number, runs in enumerate(rounds, 1):
-        if "switchboard" in runs:
-            ok = _check(runs["switchboard"], number if len(rounds) > 1 else None) and ok
+        for name in ("switchboard", "naive"):
+            if name in runs:
+                ok = _check(runs[name], number if len(rounds) > 1 else None) and ok
     return ok
+
+
+def _median_ratio(
+    rounds: list[dict[str, Run]], server: str, baseline: str
+) -> tuple[float, str] | None:
+    """The median over the rounds of server's req/s ÷ baseline's, and the rounds' ratios."""
+    ratios = [
+        r[server].result.rps / r[baseline].result.rps
+        for r in rounds
+        if server in r and baseline in r
+    ]
+    if not ratios:
+        return None
+    # Each ratio compares servers measured minutes apart at most; the median of the
+    # rounds is robust to a round during which the machine (a shared VM) was slower.
+    each = f" (rounds: {', '.join(f'{r:.2f}' for r in ratios)})" if len(ratios) > 1 else ""
+    return statistics.median(ratios), each
+
+
+def _print_calibration(rounds: list[dict[str, Run]]) -> None:
+    """How the naive receiver compares with what the issue expects of it on its machine."""
+    for name, target in (("bolt", TARGET_VS_BOLT), ("bare", TARGET_VS_BARE)):
+        found = _median_ratio(rounds, "naive", name)
+        if found:
+            ratio, each = found
+            expected = target * NAIVE_SHARE
+            print(f"naive / {name} = {ratio:.2f}{each} (the issue expects about {expected:.2f})")
+    found = _median_ratio(rounds, "switchboard", "naive")
+    if found:
+        ratio, each = found
+        expected = 1 / NAIVE_SHARE
+        print(
+            f"switchboard / naive = {ratio:.2f}{each} "
+            f"(the issue expects batching to give about {expected:.0f}x)"
+        )
 
 
 def _row(label: str, run: Run) -> str:
@@ -682,22 +757,26 @@ def _row(label: str, run: Run) -> str:
     )
 
 
-def _check(switchboard: Run, number: int | None) -> bool:
-    """The p99 verdict and the stored-events check of one Switchboard run."""
-    sb = switchboard.result
+def _check(storing: Run, number: int | None) -> bool:
+    """The stored-events check of one run of a storing server, and Switchboard's p99 verdict."""
+    sb = storing.result
     which = f" (round {number})" if number is not None else ""
-    met = verdict(sb.p99_ms < TARGET_P99_MS)
-    print(f"switchboard p99{which} = {sb.p99_ms:.1f} ms (target < {TARGET_P99_MS:.0f} ms) {met}")
-    stored = switchboard.stored
+    if storing.name == "switchboard":
+        met = verdict(sb.p99_ms < TARGET_P99_MS)
+        print(
+            f"switchboard p99{which} = {sb.p99_ms:.1f} ms (target < {TARGET_P99_MS:.0f} ms) {met}"
+        )
+    stored = storing.stored
     assert stored is not None
     # Requests still in flight when wrk stopped were never answered; the server may
     # still have stored them, so they are the only allowed surplus.
     surplus = stored - sb.ok_2xx
     consistent = sb.wraps == 0 and 0 <= surplus <= sb.unanswered
+    answer = "OK: every acknowledged webhook is stored" if consistent else "MISMATCH"
     print(
-        f"stored check{which}: events rows of the measured run = {stored}, 2xx answers = "
-        f"{sb.ok_2xx}, unanswered when wrk stopped = {sb.unanswered} (of which stored: "
-        f"{surplus}) -> {'OK: every acknowledged webhook is stored' if consistent else 'MISMATCH'}"
+        f"{storing.name} stored check{which}: events rows of the measured run = {stored}, "
+        f"2xx answers = {sb.ok_2xx}, unanswered when wrk stopped = {sb.unanswered} "
+        f"(of which stored: {surplus}) -> {answer}"
     )
     if sb.wraps:
         print(f"  request set exhausted ({sb.wraps} wrap-arounds): duplicates were sent")
@@ -770,6 +849,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         raise BenchError(f"{SWITCHBOARD} not found: run with the project's venv Python")
     exit_on_sigterm()
     RESULTS.mkdir(exist_ok=True)
+    machine = Wakeups(wakeups.threads(WAKEUP_ROUND_TRIPS), wakeups.processes(WAKEUP_ROUND_TRIPS))
     fake = FakeSlackAPI()
     fake.start()
     try:
@@ -779,7 +859,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             rounds = measure_rounds(opts, fake, where)
     finally:
         fake.stop()
-    return 0 if report(rounds, opts) else 1
+    return 0 if report(rounds, opts, machine) else 1
 
 
 def measure_rounds(opts: Options, fake: FakeSlackAPI, where: Services) -> list[dict[str, Run]]:
@@ -789,6 +869,8 @@ def measure_rounds(opts: Options, fake: FakeSlackAPI, where: Services) -> list[d
         for name in opts.only:
             if name == "switchboard":
                 runs[name] = run_switchboard(opts, fake, where)
+            elif name == "naive":
+                runs[name] = run_naive(opts, where)
             else:
                 runs[name] = run_baseline(name, opts, fake)
             r = runs[name].result
