@@ -90,6 +90,7 @@ POSTGRES_PORT = 5432
 PSQL = ["psql", "-h", HOST, "-U", "postgres", "-v", "ON_ERROR_STOP=1", "-q", "-A", "-t"]
 TCP_REDIS_URL = f"redis://{HOST}:6379/15"
 TRANSPORTS = ("unix", "tcp")
+TRANSPORT_NAMES = {"unix": "Unix sockets", "tcp": "loopback TCP"}
 BOT_TOKEN = "xoxb-bench-token"
 TEAM_ID = "T0001"  # FakeSlackAPI's default workspace
 BASELINE_PATH = "/slack/events"
@@ -518,7 +519,7 @@ def services(transport: str) -> Iterator[Services]:
             redis_server.start()
         except (OSError, RuntimeError) as exc:
             raise BenchError(f"no private redis-server ({exc}): try --transport tcp") from exc
-        progress("switchboard: PostgreSQL and a private Redis over Unix sockets")
+        progress("PostgreSQL and a private Redis over Unix sockets")
         yield Services(transport, database_url, redis_server.unix_url)
     finally:
         redis_server.stop()
@@ -675,8 +676,8 @@ def report(rounds: list[dict[str, Run]], opts: Options, machine: Wakeups) -> boo
     print(
         f"Receiver benchmark: wrk -t{opts.threads} -c{opts.connections}, {opts.warmup} s warm-up, "
         f"{opts.duration} s measured, {cpus} CPUs, one uvicorn process per server, "
-        f"{len(rounds)} round(s) with the servers interleaved; Switchboard reaches PostgreSQL "
-        f"and Redis over {'Unix sockets' if opts.transport == 'unix' else 'loopback TCP'}"
+        f"{len(rounds)} round(s) with the servers interleaved; Switchboard and the naive server "
+        f"reach PostgreSQL and Redis over {TRANSPORT_NAMES[opts.transport]}"
     )
     print(
         f"Wake-ups on this machine (bench/wakeups.py): a round trip between two threads takes "
@@ -854,8 +855,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     fake.start()
     try:
         fake.add_workspace(BOT_TOKEN, team_id=TEAM_ID)
-        # Only Switchboard uses them; the tcp transport starts nothing.
-        with services(opts.transport if "switchboard" in opts.only else "tcp") as where:
+        # Only the storing servers use them; the tcp transport starts nothing.
+        storing = {"switchboard", "naive"} & set(opts.only)
+        with services(opts.transport if storing else "tcp") as where:
             rounds = measure_rounds(opts, fake, where)
     finally:
         fake.stop()
