@@ -662,15 +662,7 @@ def run_baseline(name: str, opts: Options, fake: FakeSlackAPI) -> Run:
 # -- report ------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Wakeups:
-    """(wall µs, CPU µs) of one round trip between two threads, and between two processes."""
-
-    threads: tuple[float, float]
-    processes: tuple[float, float]
-
-
-def report(rounds: list[dict[str, Run]], opts: Options, machine: Wakeups) -> bool:
+def report(rounds: list[dict[str, Run]], opts: Options, machine: wakeups.Wakeups) -> bool:
     """Print the report; False when a stored-events check fails."""
     cpus = os.cpu_count()
     print(
@@ -850,7 +842,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         raise BenchError(f"{SWITCHBOARD} not found: run with the project's venv Python")
     exit_on_sigterm()
     RESULTS.mkdir(exist_ok=True)
-    machine = Wakeups(wakeups.threads(WAKEUP_ROUND_TRIPS), wakeups.processes(WAKEUP_ROUND_TRIPS))
+    machine = wakeups.measure(WAKEUP_ROUND_TRIPS)
     fake = FakeSlackAPI()
     fake.start()
     try:

@@ -19,6 +19,19 @@ import resource
 import threading
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Wakeups:
+    """(wall µs, CPU µs) of one round trip between two threads, and between two processes."""
+
+    threads: tuple[float, float]
+    processes: tuple[float, float]
+
+
+def measure(round_trips: int) -> Wakeups:
+    return Wakeups(threads(round_trips), processes(round_trips))
 
 
 def cpu_seconds() -> float:
@@ -87,8 +100,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.round_trips < 1:
         parser.error("--round-trips must be positive")
     print(f"Wake-up cost, {os.cpu_count()} CPUs, {args.round_trips:,} round trips each")
-    for name, measure in (("two threads (queue)", threads), ("two processes (pipe)", processes)):
-        wall, cpu = measure(args.round_trips)
+    measured = measure(args.round_trips)
+    for name, (wall, cpu) in (
+        ("two threads (queue)", measured.threads),
+        ("two processes (pipe)", measured.processes),
+    ):
         print(f"{name:<22} {wall:7.1f} µs wall {cpu:7.1f} µs CPU per round trip")
     return 0
 
